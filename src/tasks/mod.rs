@@ -3,8 +3,12 @@
 //! pool. The [`registry`] maps a file's `type:` (or a seed alias) to the implementation, and
 //! `kubectl pearl explain` is generated from it.
 
+pub mod namespaces;
 pub mod params;
+pub mod pods;
 pub mod registry;
+pub mod webhook;
+pub mod workloads;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};

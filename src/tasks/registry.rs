@@ -12,8 +12,13 @@ pub struct Registry {
 
 impl Registry {
     fn build() -> Self {
-        // Each task type module adds itself here, once.
-        let types: Vec<&'static dyn TaskType> = vec![];
+        // Each task type module lists its types once; this order is `explain`'s order.
+        let mut types: Vec<&'static dyn TaskType> = Vec::new();
+        types.extend(super::pods::types());
+        types.extend(super::workloads::types());
+        types.extend(super::namespaces::types());
+        types.extend(super::webhook::types());
+        types.extend(crate::script::task_types());
         let registry = Self { types };
         registry.assert_unique();
         registry

@@ -1,0 +1,8 @@
+//! Task types for namespaces (being written).
+
+use super::TaskType;
+
+/// The task types this module registers.
+pub fn types() -> Vec<&'static dyn TaskType> {
+    vec![]
+}
