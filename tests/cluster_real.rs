@@ -31,7 +31,11 @@ async fn server_is_kubernetes_v1_34_with_ready_kwok_nodes() {
         let ready = st.conditions.as_ref().unwrap().iter().any(|c| c.type_ == "Ready" && c.status == "True");
         assert!(ready, "node {:?} not Ready", n.metadata.name);
         let ip = st.addresses.as_ref().unwrap().iter().find(|a| a.type_ == "InternalIP");
-        assert_eq!(ip.map(|a| a.address.as_str()), Some("127.0.0.1"), "node InternalIP (kubelet API via kwok)");
+        assert_eq!(
+            ip.map(|a| a.address.as_str()),
+            Some("127.0.0.1"),
+            "node InternalIP (kubelet API via kwok)"
+        );
     }
 }
 
@@ -88,7 +92,9 @@ async fn restricted_user_gets_403_outside_its_grant() {
     assert!(forbidden(Api::<Pod>::namespaced(rc.clone(), "default").list(&ListParams::default()).await));
     assert!(forbidden(Api::<Pod>::all(rc.clone()).list(&ListParams::default()).await));
     let pod = pod_object(&unique_name("nope"), &[], &[]);
-    assert!(forbidden(Api::<Pod>::namespaced(rc.clone(), RESTRICTED_NS).create(&PostParams::default(), &pod).await));
+    assert!(forbidden(
+        Api::<Pod>::namespaced(rc.clone(), RESTRICTED_NS).create(&PostParams::default(), &pod).await
+    ));
     assert!(forbidden(Api::<Node>::all(rc).list(&ListParams::default()).await));
 }
 
@@ -108,7 +114,8 @@ async fn logs_come_from_the_kwok_logs_object_and_follow_sees_appends() {
     assert_eq!(lines.try_next().await.unwrap().as_deref(), Some("hello from pearl"));
     assert_eq!(lines.try_next().await.unwrap().as_deref(), Some("second line"));
     append_log_lines(&file, &["appended later"]).unwrap();
-    let next = tokio::time::timeout(Duration::from_secs(20), lines.try_next()).await.expect("logs -f saw no append");
+    let next =
+        tokio::time::timeout(Duration::from_secs(20), lines.try_next()).await.expect("logs -f saw no append");
     assert_eq!(next.unwrap().as_deref(), Some("appended later"));
 }
 
@@ -121,9 +128,10 @@ async fn exec_returns_command_output_and_exit_code() {
     std::fs::write(dir.path().join("greeting.txt"), "ahoy\n").unwrap();
     ns.set_pod_exec("shell", dir.path(), &[("PEARL_VAR", "x42")]).await.unwrap();
 
-    let out = exec_output(&ns.pods(), "shell", &["sh", "-c", "cat greeting.txt; echo $PEARL_VAR; echo oops >&2"])
-        .await
-        .unwrap();
+    let out =
+        exec_output(&ns.pods(), "shell", &["sh", "-c", "cat greeting.txt; echo $PEARL_VAR; echo oops >&2"])
+            .await
+            .unwrap();
     assert_eq!(out.stdout, "ahoy\nx42\n");
     assert_eq!(out.stderr, "oops\n");
     assert_eq!(out.exit_code, None, "status: {:?}", out.status);
@@ -145,7 +153,9 @@ async fn pod_marked_to_fail_ends_failed_with_its_exit_code() {
 async fn pod_outcomes_succeed_crashloop_imagepull_by_annotation_and_label() {
     let ns = TestNs::new("real-outcomes").await;
     ns.create_pod_with_outcome("ok", &[], &Outcome::Succeed).await.unwrap();
-    ns.create_pod_with_outcome("crash", &[], &Outcome::CrashLoop { restarts: 4, exit_code: 2 }).await.unwrap();
+    ns.create_pod_with_outcome("crash", &[], &Outcome::CrashLoop { restarts: 4, exit_code: 2 })
+        .await
+        .unwrap();
     ns.create_pod_with_outcome("pull", &[], &Outcome::ImagePull).await.unwrap();
     // The same outcomes can be chosen with a label instead of an annotation.
     ns.create_pod("labelled", &[(OUTCOME, "fail"), (EXIT_CODE, "7")], &[]).await.unwrap();

@@ -67,10 +67,7 @@ impl Cluster {
 
     /// `PostParams` honouring `--dry-run=server`.
     pub fn post_params(&self) -> kube::api::PostParams {
-        kube::api::PostParams {
-            dry_run: self.dry_run.is_server(),
-            field_manager: Some(FIELD_MANAGER.into()),
-        }
+        kube::api::PostParams { dry_run: self.dry_run.is_server(), field_manager: Some(FIELD_MANAGER.into()) }
     }
 }
 
@@ -98,34 +95,16 @@ pub enum OpsError {
     },
     /// The request cannot succeed as asked (container not found, refused namespace, ...).
     #[error("{op} {object}: {message}")]
-    Invalid {
-        op: &'static str,
-        object: String,
-        message: String,
-    },
+    Invalid { op: &'static str, object: String, message: String },
     /// A wait ran out of time.
     #[error("{op} {object}: timed out after {}: {message}", humantime::format_duration(*.after))]
-    Timeout {
-        op: &'static str,
-        object: String,
-        after: Duration,
-        message: String,
-    },
+    Timeout { op: &'static str, object: String, after: Duration, message: String },
     /// A condition the caller waited for turned into its failure case (fail-fast).
     #[error("{op} {object}: {message}")]
-    ConditionFailed {
-        op: &'static str,
-        object: String,
-        message: String,
-    },
+    ConditionFailed { op: &'static str, object: String, message: String },
     /// A webhook call failed.
     #[error("webhook POST {url}: {message}")]
-    Webhook {
-        url: String,
-        status: Option<u16>,
-        retry_after: Option<Duration>,
-        message: String,
-    },
+    Webhook { url: String, status: Option<u16>, retry_after: Option<Duration>, message: String },
     /// The run was stopped (Ctrl-C or a script deadline) while the operation waited.
     #[error("{op} {object}: cancelled")]
     Cancelled { op: &'static str, object: String },
@@ -133,20 +112,13 @@ pub enum OpsError {
 
 impl OpsError {
     pub fn api(op: &'static str, object: impl Into<String>, source: kube::Error) -> Self {
-        OpsError::Api {
-            op,
-            object: object.into(),
-            source,
-        }
+        OpsError::Api { op, object: object.into(), source }
     }
 
     /// The HTTP status of an API error, if there was one.
     pub fn status_code(&self) -> Option<u16> {
         match self {
-            OpsError::Api {
-                source: kube::Error::Api(status),
-                ..
-            } => Some(status.code),
+            OpsError::Api { source: kube::Error::Api(status), .. } => Some(status.code),
             OpsError::Webhook { status, .. } => *status,
             _ => None,
         }
@@ -197,11 +169,7 @@ impl Retryable for OpsError {
     fn retry_class(&self) -> RetryClass {
         match self {
             OpsError::Api { source, .. } => kube_retry_class(source),
-            OpsError::Webhook {
-                status,
-                retry_after,
-                ..
-            } => match (status, retry_after) {
+            OpsError::Webhook { status, retry_after, .. } => match (status, retry_after) {
                 (_, Some(after)) => RetryClass::After(*after),
                 (None, None) => RetryClass::Transient,
                 (Some(code), None) if *code == 429 || *code >= 500 => RetryClass::Transient,

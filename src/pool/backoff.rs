@@ -21,11 +21,7 @@ impl Default for RetryPolicy {
     /// 5 attempts, 200 ms doubling up to 10 s: rides out an API server restart of a few seconds
     /// without holding a run for minutes.
     fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(10),
-        }
+        Self { max_attempts: 5, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(10) }
     }
 }
 
@@ -33,9 +29,7 @@ impl RetryPolicy {
     /// The ceiling of the delay after failed attempt `attempt` (1-based), before jitter.
     pub fn ceiling(&self, attempt: u32) -> Duration {
         let exp = attempt.saturating_sub(1).min(20);
-        self.base_delay
-            .saturating_mul(1u32 << exp)
-            .min(self.max_delay)
+        self.base_delay.saturating_mul(1u32 << exp).min(self.max_delay)
     }
 
     /// The delay to sleep after failed attempt `attempt`, for an error of class `class`.

@@ -52,11 +52,7 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        Self {
-            workers: 32,
-            qps: None,
-            burst: 10,
-        }
+        Self { workers: 32, qps: None, burst: 10 }
     }
 }
 
@@ -117,9 +113,7 @@ pub struct Pool {
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool")
-            .field("workers", &self.inner.workers)
-            .finish()
+        f.debug_struct("Pool").field("workers", &self.inner.workers).finish()
     }
 }
 
@@ -129,9 +123,7 @@ impl Pool {
         let limiter = config.qps.filter(|q| *q > 0.0).map(|qps| {
             let burst = NonZeroU32::new(config.burst.max(1)).expect("burst is at least 1");
             let period = Duration::from_secs_f64(1.0 / qps);
-            let quota = Quota::with_period(period)
-                .expect("qps is positive")
-                .allow_burst(burst);
+            let quota = Quota::with_period(period).expect("qps is positive").allow_burst(burst);
             RateLimiter::direct(quota)
         });
         Self {
@@ -192,11 +184,8 @@ impl Pool {
         let inner = &self.inner;
         let started = Instant::now();
         let mut attempts = 0u32;
-        let cancelled = |attempts| Outcome {
-            result: Err(UnitError::Cancelled),
-            attempts,
-            elapsed: started.elapsed(),
-        };
+        let cancelled =
+            |attempts| Outcome { result: Err(UnitError::Cancelled), attempts, elapsed: started.elapsed() };
         if inner.stop.is_cancelled() {
             return cancelled(0);
         }
@@ -224,11 +213,7 @@ impl Pool {
             drop(permit);
             let error = match result {
                 Ok(value) => {
-                    break Outcome {
-                        result: Ok(value),
-                        attempts,
-                        elapsed: started.elapsed(),
-                    };
+                    break Outcome { result: Ok(value), attempts, elapsed: started.elapsed() };
                 }
                 Err(e) => e,
             };
@@ -283,10 +268,7 @@ impl Pool {
         while let Some((index, outcome)) = running.next().await {
             outcomes[index] = Some(outcome);
         }
-        outcomes
-            .into_iter()
-            .map(|o| o.expect("every unit reports"))
-            .collect()
+        outcomes.into_iter().map(|o| o.expect("every unit reports")).collect()
     }
 }
 
@@ -314,9 +296,7 @@ mod tests {
     #[tokio::test]
     async fn final_errors_are_not_retried() {
         let pool = Pool::new(&PoolConfig::default());
-        let out = pool
-            .run(&fast_policy(5), |_| async { Err::<(), _>(E(RetryClass::Never)) })
-            .await;
+        let out = pool.run(&fast_policy(5), |_| async { Err::<(), _>(E(RetryClass::Never)) }).await;
         assert_eq!(out.attempts, 1);
         assert!(matches!(out.result, Err(UnitError::Failed(E(RetryClass::Never)))));
     }
@@ -326,11 +306,7 @@ mod tests {
         let pool = Pool::new(&PoolConfig::default());
         let out = pool
             .run(&fast_policy(5), |attempt| async move {
-                if attempt < 3 {
-                    Err(E(RetryClass::Transient))
-                } else {
-                    Ok(attempt)
-                }
+                if attempt < 3 { Err(E(RetryClass::Transient)) } else { Ok(attempt) }
             })
             .await;
         assert_eq!(out.attempts, 3);
@@ -341,19 +317,14 @@ mod tests {
     #[tokio::test]
     async fn retries_stop_at_the_policy_limit() {
         let pool = Pool::new(&PoolConfig::default());
-        let out = pool
-            .run(&fast_policy(4), |_| async { Err::<(), _>(E(RetryClass::Conflict)) })
-            .await;
+        let out = pool.run(&fast_policy(4), |_| async { Err::<(), _>(E(RetryClass::Conflict)) }).await;
         assert_eq!(out.attempts, 4);
         assert!(out.result.is_err());
     }
 
     #[tokio::test]
     async fn concurrency_never_exceeds_workers() {
-        let pool = Pool::new(&PoolConfig {
-            workers: 3,
-            ..PoolConfig::default()
-        });
+        let pool = Pool::new(&PoolConfig { workers: 3, ..PoolConfig::default() });
         let now = AtomicU32::new(0);
         let peak = AtomicU32::new(0);
         let outs = pool

@@ -46,10 +46,9 @@ impl Targets {
         match self {
             Targets::Namespaces(names) if names.len() == 1 => Ok(&names[0]),
             Targets::All => Err("this task acts on one named object: give one namespace, not all".into()),
-            Targets::Namespaces(names) => Err(format!(
-                "this task acts on one named object: give one namespace, not {}",
-                names.len()
-            )),
+            Targets::Namespaces(names) => {
+                Err(format!("this task acts on one named object: give one namespace, not {}", names.len()))
+            }
         }
     }
 }
@@ -94,15 +93,7 @@ impl TaskCx {
         targets: Targets,
         safety: Arc<Safety>,
     ) -> Self {
-        Self {
-            task: task.into(),
-            cluster,
-            pool,
-            retry,
-            targets,
-            safety,
-            counters: Arc::default(),
-        }
+        Self { task: task.into(), cluster, pool, retry, targets, safety, counters: Arc::default() }
     }
 
     /// Most attempts any one unit of this task needed (1 when nothing was retried).
@@ -131,10 +122,9 @@ impl TaskCx {
         match outcome.result {
             Ok(v) => Ok(v),
             Err(UnitError::Failed(e)) => Err(e),
-            Err(UnitError::Cancelled) => Err(OpsError::Cancelled {
-                op: "run",
-                object: format!("task {}", self.task),
-            }),
+            Err(UnitError::Cancelled) => {
+                Err(OpsError::Cancelled { op: "run", object: format!("task {}", self.task) })
+            }
         }
     }
 
@@ -153,10 +143,9 @@ impl TaskCx {
                 match o.result {
                     Ok(v) => Ok(v),
                     Err(UnitError::Failed(e)) => Err(e),
-                    Err(UnitError::Cancelled) => Err(OpsError::Cancelled {
-                        op: "run",
-                        object: format!("task {}", self.task),
-                    }),
+                    Err(UnitError::Cancelled) => {
+                        Err(OpsError::Cancelled { op: "run", object: format!("task {}", self.task) })
+                    }
                 }
             })
             .collect()
@@ -201,7 +190,10 @@ pub enum TaskError {
 
 impl TaskError {
     /// Collect per-object results into an output, or a `Partial` error naming the first failure.
-    pub fn collect<T>(results: Vec<Result<T, OpsError>>, mut output: TaskOutput) -> Result<TaskOutput, TaskError> {
+    pub fn collect<T>(
+        results: Vec<Result<T, OpsError>>,
+        mut output: TaskOutput,
+    ) -> Result<TaskOutput, TaskError> {
         let total = results.len();
         let mut first = None;
         let mut failed = 0;
@@ -215,12 +207,7 @@ impl TaskError {
             None => Ok(output),
             Some(first) => {
                 output.message = format!("{failed} of {total} failed");
-                Err(TaskError::Partial {
-                    failed,
-                    total,
-                    first,
-                    output,
-                })
+                Err(TaskError::Partial { failed, total, first, output })
             }
         }
     }
@@ -262,13 +249,8 @@ pub trait TaskType: Send + Sync + 'static {
 pub fn check_blast_radius(params: &Params, matched: usize, what: &str) -> Result<(), TaskError> {
     match params.int("maxObjects") {
         Some(max) if max >= 0 && matched > max as usize => Err(TaskError::Check {
-            message: format!(
-                "{matched} {what} match, more than maxObjects={max}: nothing was changed"
-            ),
-            output: TaskOutput {
-                matched,
-                ..TaskOutput::default()
-            },
+            message: format!("{matched} {what} match, more than maxObjects={max}: nothing was changed"),
+            output: TaskOutput { matched, ..TaskOutput::default() },
         }),
         _ => Ok(()),
     }

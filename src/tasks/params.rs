@@ -59,15 +59,7 @@ pub struct ParamDef {
 
 impl ParamDef {
     pub const fn new(name: &'static str, kind: ParamKind, help: &'static str) -> Self {
-        Self {
-            name,
-            aliases: &[],
-            kind,
-            required: false,
-            default: None,
-            example: "",
-            help,
-        }
+        Self { name, aliases: &[], kind, required: false, default: None, example: "", help }
     }
     pub const fn required(mut self) -> Self {
         self.required = true;
@@ -94,30 +86,13 @@ impl ParamDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamProblem {
     /// Entry `index` names no parameter of this type.
-    Unknown {
-        index: usize,
-        key: String,
-        suggestion: Option<String>,
-    },
+    Unknown { index: usize, key: String, suggestion: Option<String> },
     /// Entry `index` has a value of the wrong type.
-    WrongType {
-        index: usize,
-        key: String,
-        expected: String,
-        found: String,
-    },
+    WrongType { index: usize, key: String, expected: String, found: String },
     /// Entry `index` is well-typed but not acceptable (bad duration, value not in an enum, ...).
-    Invalid {
-        index: usize,
-        key: String,
-        message: String,
-    },
+    Invalid { index: usize, key: String, message: String },
     /// Entries `first` and `index` set the same parameter (perhaps through an alias).
-    Repeated {
-        index: usize,
-        first: usize,
-        key: String,
-    },
+    Repeated { index: usize, first: usize, key: String },
     /// A required parameter is absent.
     Missing { name: &'static str },
     /// A rule across parameters (from `TaskType::check`).
@@ -140,21 +115,16 @@ impl ParamProblem {
 impl std::fmt::Display for ParamProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ParamProblem::Unknown {
-                key, suggestion, ..
-            } => {
+            ParamProblem::Unknown { key, suggestion, .. } => {
                 write!(f, "unknown parameter `{key}`")?;
                 if let Some(s) = suggestion {
                     write!(f, " (did you mean `{s}`?)")?;
                 }
                 Ok(())
             }
-            ParamProblem::WrongType {
-                key,
-                expected,
-                found,
-                ..
-            } => write!(f, "parameter `{key}` must be {expected}, found {found}"),
+            ParamProblem::WrongType { key, expected, found, .. } => {
+                write!(f, "parameter `{key}` must be {expected}, found {found}")
+            }
             ParamProblem::Invalid { key, message, .. } => {
                 write!(f, "parameter `{key}`: {message}")
             }
@@ -200,7 +170,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if let Ok(secs) = t.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
-    humantime::parse_duration(t).map_err(|e| format!("`{t}` is not a duration ({e}); write e.g. 90s, 5m, 1h30m"))
+    humantime::parse_duration(t)
+        .map_err(|e| format!("`{t}` is not a duration ({e}); write e.g. 90s, 5m, 1h30m"))
 }
 
 /// Check one value against a kind; returns the value in canonical form.
@@ -285,7 +256,8 @@ impl Params {
         let mut problems = Vec::new();
         for (index, (key, value)) in entries.into_iter().enumerate() {
             let Some(def) = defs.iter().find(|d| d.matches(key)) else {
-                let names = defs.iter().flat_map(|d| std::iter::once(d.name).chain(d.aliases.iter().copied()));
+                let names =
+                    defs.iter().flat_map(|d| std::iter::once(d.name).chain(d.aliases.iter().copied()));
                 problems.push(ParamProblem::Unknown {
                     index,
                     key: key.to_string(),
@@ -294,11 +266,7 @@ impl Params {
                 continue;
             };
             if let Some(&first) = seen.get(def.name) {
-                problems.push(ParamProblem::Repeated {
-                    index,
-                    first,
-                    key: key.to_string(),
-                });
+                problems.push(ParamProblem::Repeated { index, first, key: key.to_string() });
                 continue;
             }
             seen.insert(def.name, index);
@@ -312,11 +280,9 @@ impl Params {
                     expected,
                     found: type_name(value).to_string(),
                 }),
-                Err(Err(message)) => problems.push(ParamProblem::Invalid {
-                    index,
-                    key: key.to_string(),
-                    message,
-                }),
+                Err(Err(message)) => {
+                    problems.push(ParamProblem::Invalid { index, key: key.to_string(), message })
+                }
             }
         }
         for def in defs {
@@ -329,15 +295,14 @@ impl Params {
                 values.insert(def.name, parse_default(def.kind, d));
             }
         }
-        if problems.is_empty() {
-            Ok(Params { values })
-        } else {
-            Err(problems)
-        }
+        if problems.is_empty() { Ok(Params { values }) } else { Err(problems) }
     }
 
     /// Validate a JSON object (a task submitted by a script, or a test).
-    pub fn from_json(defs: &'static [ParamDef], object: &serde_json::Map<String, Value>) -> Result<Params, Vec<ParamProblem>> {
+    pub fn from_json(
+        defs: &'static [ParamDef],
+        object: &serde_json::Map<String, Value>,
+    ) -> Result<Params, Vec<ParamProblem>> {
         Self::validate(defs, object.iter().map(|(k, v)| (k.as_str(), v)))
     }
 
@@ -365,11 +330,7 @@ impl Params {
     }
     pub fn string_map(&self, name: &str) -> Option<BTreeMap<String, String>> {
         let obj = self.raw(name)?.as_object()?;
-        Some(
-            obj.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect(),
-        )
+        Some(obj.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
     }
     pub fn string_list(&self, name: &str) -> Option<Vec<String>> {
         let arr = self.raw(name)?.as_array()?;
@@ -377,12 +338,7 @@ impl Params {
     }
     /// The parameters as one JSON object (for reports and webhook bodies).
     pub fn to_json(&self) -> Value {
-        Value::Object(
-            self.values
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
+        Value::Object(self.values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
     }
 }
 

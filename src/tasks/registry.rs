@@ -48,9 +48,7 @@ impl Registry {
     pub fn suggest(&self, name: &str) -> Option<String> {
         suggest(
             name,
-            self.types
-                .iter()
-                .flat_map(|t| std::iter::once(t.name()).chain(t.aliases().iter().copied())),
+            self.types.iter().flat_map(|t| std::iter::once(t.name()).chain(t.aliases().iter().copied())),
         )
     }
 }

@@ -24,8 +24,7 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{Container, Namespace, Pod, PodSpec, PodTemplateSpec, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kube::api::{
-    ApiResource, AttachParams, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams,
-    PostParams,
+    ApiResource, AttachParams, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
 };
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::wait::{Condition, await_condition, conditions};
@@ -288,7 +287,12 @@ pub fn selector(labels: &[(&str, &str)]) -> String {
 
 /// `await_condition` with a timeout; returns the object (None if the condition holds for a
 /// missing object, e.g. `is_deleted`).
-pub async fn wait_for<K>(api: &Api<K>, name: &str, cond: impl Condition<K>, timeout: Duration) -> Result<Option<K>>
+pub async fn wait_for<K>(
+    api: &Api<K>,
+    name: &str,
+    cond: impl Condition<K>,
+    timeout: Duration,
+) -> Result<Option<K>>
 where
     K: Clone + std::fmt::Debug + Send + DeserializeOwned + Resource + 'static,
 {
@@ -371,24 +375,25 @@ pub fn pod_in_phase(phases: &'static [&'static str]) -> impl Condition<Pod> {
 /// Condition: some container of the pod is waiting with this reason (CrashLoopBackOff, ...).
 pub fn pod_waiting_reason(reason: &'static str) -> impl Condition<Pod> {
     move |p: Option<&Pod>| {
-        p.and_then(|p| p.status.as_ref())
-            .and_then(|s| s.container_statuses.as_ref())
-            .is_some_and(|cs| {
-                cs.iter().any(|c| {
-                    c.state
-                        .as_ref()
-                        .and_then(|s| s.waiting.as_ref())
-                        .is_some_and(|w| w.reason.as_deref() == Some(reason))
-                })
+        p.and_then(|p| p.status.as_ref()).and_then(|s| s.container_statuses.as_ref()).is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.state
+                    .as_ref()
+                    .and_then(|s| s.waiting.as_ref())
+                    .is_some_and(|w| w.reason.as_deref() == Some(reason))
             })
+        })
     }
 }
 
 /// Exit code of the first terminated container of the pod.
 pub fn pod_exit_code(p: &Pod) -> Option<i32> {
-    p.status.as_ref()?.container_statuses.as_ref()?.iter().find_map(|c| {
-        c.state.as_ref()?.terminated.as_ref().map(|t| t.exit_code)
-    })
+    p.status
+        .as_ref()?
+        .container_statuses
+        .as_ref()?
+        .iter()
+        .find_map(|c| c.state.as_ref()?.terminated.as_ref().map(|t| t.exit_code))
 }
 
 // ----------------------------------------------------------------------------- kwok Logs/Exec
@@ -476,7 +481,12 @@ impl TestNs {
     }
 
     /// Creates one bare pod.
-    pub async fn create_pod(&self, name: &str, labels: &[(&str, &str)], annotations: &[(&str, &str)]) -> Result<Pod> {
+    pub async fn create_pod(
+        &self,
+        name: &str,
+        labels: &[(&str, &str)],
+        annotations: &[(&str, &str)],
+    ) -> Result<Pod> {
         self.pods()
             .create(&PostParams::default(), &pod_object(name, labels, annotations))
             .await
@@ -484,7 +494,12 @@ impl TestNs {
     }
 
     /// Creates one bare pod with the given kwok outcome.
-    pub async fn create_pod_with_outcome(&self, name: &str, labels: &[(&str, &str)], outcome: &Outcome) -> Result<Pod> {
+    pub async fn create_pod_with_outcome(
+        &self,
+        name: &str,
+        labels: &[(&str, &str)],
+        outcome: &Outcome,
+    ) -> Result<Pod> {
         let ann = outcome.annotations();
         let ann: Vec<(&str, &str)> = ann.iter().map(|(k, v)| (*k, v.as_str())).collect();
         self.create_pod(name, labels, &ann).await
@@ -509,9 +524,7 @@ impl TestNs {
             let api = api.clone();
             let pod = pod_object(name, labels, annotations);
             async move {
-                api.create(&PostParams::default(), &pod)
-                    .await
-                    .with_context(|| format!("creating pod {name}"))
+                api.create(&PostParams::default(), &pod).await.with_context(|| format!("creating pod {name}"))
             }
         }))
         .buffer_unordered(32)
@@ -521,19 +534,27 @@ impl TestNs {
     }
 
     /// Waits until at least `count` pods matching `label_selector` are Running and Ready.
-    pub async fn wait_pods_running(&self, label_selector: &str, count: usize, timeout: Duration) -> Result<Vec<Pod>> {
+    pub async fn wait_pods_running(
+        &self,
+        label_selector: &str,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Pod>> {
         wait_matching(&self.pods(), label_selector, count, timeout, pod_running_ready).await
     }
 
     /// Waits for one pod to satisfy a condition; returns it.
     pub async fn wait_pod(&self, name: &str, cond: impl Condition<Pod>, timeout: Duration) -> Result<Pod> {
-        wait_for(&self.pods(), name, cond, timeout)
-            .await?
-            .ok_or_else(|| anyhow!("pod {name} is gone"))
+        wait_for(&self.pods(), name, cond, timeout).await?.ok_or_else(|| anyhow!("pod {name} is gone"))
     }
 
     /// Creates a Deployment (pods labelled `app=<name>` plus `labels`).
-    pub async fn create_deployment(&self, name: &str, replicas: i32, labels: &[(&str, &str)]) -> Result<Deployment> {
+    pub async fn create_deployment(
+        &self,
+        name: &str,
+        replicas: i32,
+        labels: &[(&str, &str)],
+    ) -> Result<Deployment> {
         self.deployments()
             .create(&PostParams::default(), &deployment_object(name, replicas, labels))
             .await
@@ -545,10 +566,7 @@ impl TestNs {
     /// `follow: true`, so lines appended with [`append_log_lines`] show up in `logs -f`).
     /// Waits until the API server actually returns the new content. Returns the file.
     pub async fn set_pod_logs(&self, pod: &str, lines: &[&str]) -> Result<PathBuf> {
-        let dir = cluster_dir()
-            .ok_or_else(|| anyhow!("{NOT_RUNNING}"))?
-            .join("kwok/logs")
-            .join(&self.name);
+        let dir = cluster_dir().ok_or_else(|| anyhow!("{NOT_RUNNING}"))?.join("kwok/logs").join(&self.name);
         std::fs::create_dir_all(&dir)?;
         let file = dir.join(format!("{pod}.log"));
         std::fs::write(&file, "")?;
