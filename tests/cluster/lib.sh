@@ -70,7 +70,15 @@ start_component() { # name
 	echo "==== $(date -u +%FT%TZ) starting $name" >>"$(logfile "$name")"
 	# 9>&-: don't hand the scripts' lock (fd 9) to a long-lived process.
 	setsid "$bin" "${args[@]}" </dev/null >>"$(logfile "$name")" 2>&1 9>&- &
-	echo $! >"$(pidfile "$name")"
+	local pid=$! i
+	echo "$pid" >"$(pidfile "$name")"
+	# Until the forked shell has exec'd the binary, /proc/<pid>/cmdline still shows bash/setsid
+	# and component_pid would call it dead: wait (max 5 s) for the exec, or for an early exit.
+	for ((i = 0; i < 50; i++)); do
+		[[ $(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n1) == "$bin" ]] && return 0
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
 }
 
 # TERM, wait up to $2 seconds (default 10), then KILL; returns when the process is gone.
