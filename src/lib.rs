@@ -4,4 +4,5 @@
 pub mod ops;
 pub mod pool;
 pub mod script;
+pub mod spec;
 pub mod tasks;
