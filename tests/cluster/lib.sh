@@ -6,6 +6,7 @@
 #   PEARL_CLUSTER_DIR  state dir of the running cluster (default /tmp/pearl-cluster)
 #   PEARL_NODES        number of fake kwok nodes (default 2)
 #   PEARL_UP_TIMEOUT   seconds to wait for each startup step (default 120)
+#   PEARL_APISERVER_EXTRA_ARGS  extra kube-apiserver flags for `up` (whitespace-separated)
 
 CLUSTER_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$CLUSTER_SRC/../.." && pwd)
@@ -56,7 +57,7 @@ component_pid() { # name -> pid if its pid file names a live process, else nothi
 	pid=$(<"$f")
 	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
 	# Guard against pid reuse: the process must run our binary from $PEARL_CLUSTER_DIR/bin.
-	[[ $(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n1) == "$PEARL_CLUSTER_DIR/bin/$1" ]] || return 1
+	[[ $(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | head -n1) == "$PEARL_CLUSTER_DIR/bin/$1" ]] || return 1
 	echo "$pid"
 }
 
@@ -75,7 +76,7 @@ start_component() { # name
 	# Until the forked shell has exec'd the binary, /proc/<pid>/cmdline still shows bash/setsid
 	# and component_pid would call it dead: wait (max 5 s) for the exec, or for an early exit.
 	for ((i = 0; i < 50; i++)); do
-		[[ $(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n1) == "$bin" ]] && return 0
+		[[ $(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | head -n1) == "$bin" ]] && return 0
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.1
 	done
