@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::*;
@@ -205,4 +206,153 @@ async fn job_pods_succeed_and_the_job_completes() {
     let jobs: Api<Job> = ns.api();
     jobs.create(&PostParams::default(), &job).await.unwrap();
     wait_for(&jobs, "once", conditions::is_job_completed(), TIMEOUT).await.unwrap();
+}
+
+// ----------------------------------------------------------------------------- the scripts
+
+fn component_pids(env: &std::collections::HashMap<String, String>) -> Vec<(&'static str, u32)> {
+    ["ETCD", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "KWOK"]
+        .into_iter()
+        .map(|c| {
+            let v = env.get(&format!("PEARL_{c}_PID")).unwrap_or_else(|| panic!("no PEARL_{c}_PID in env"));
+            (c, v.parse().unwrap_or_else(|_| panic!("PEARL_{c}_PID={v:?} is not a pid")))
+        })
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// `n` concurrent `list pods` (limit 1); returns (ok, 429) counts, panics on any other error.
+async fn burst_of_lists(pods: &Api<Pod>, n: usize) -> (usize, usize) {
+    let lp = ListParams::default().limit(1);
+    let results = futures::future::join_all((0..n).map(|_| pods.list(&lp))).await;
+    let mut counts = (0, 0);
+    for r in results {
+        match r {
+            Ok(_) => counts.0 += 1,
+            Err(kube::Error::Api(s)) if s.code == 429 => counts.1 += 1,
+            Err(e) => panic!("unexpected error in burst: {e}"),
+        }
+    }
+    counts
+}
+
+#[test]
+fn proc_net_addresses_parse() {
+    assert_eq!(parse_proc_net_addr("0100007F:1F90").unwrap(), "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(parse_proc_net_addr("00000000:0016").unwrap(), "0.0.0.0:22".parse().unwrap());
+    assert_eq!(
+        parse_proc_net_addr("00000000000000000000000001000000:01BB").unwrap(),
+        "[::1]:443".parse().unwrap()
+    );
+    assert!(parse_proc_net_addr("0100007F").is_err());
+    assert!(parse_proc_net_addr("01007F:0016").is_err());
+}
+
+/// up (and reuse), loopback-only listeners, apiserver stop/start/kill/throttle/unthrottle,
+/// status and up reporting a crashed component, down leaving no process. On a private
+/// cluster: stopping the shared API server would break everyone else's tests.
+#[tokio::test]
+async fn cluster_scripts_control_a_private_cluster() {
+    let pc = PrivateCluster::start("scripts").await.unwrap();
+    assert!(pc.up_output.contains("cluster up in"), "{}", pc.up_output);
+
+    let again = pc.script("up", &[]).await.unwrap();
+    assert!(again.success, "{}", again.output);
+    assert!(again.output.contains("cluster already running"), "{}", again.output);
+
+    // Every component listens, and only on 127.0.0.1.
+    let env = pc.env().unwrap();
+    for (c, pid) in component_pids(&env) {
+        let addrs = listening_addresses(pid).unwrap();
+        assert!(!addrs.is_empty(), "{c} (pid {pid}) listens nowhere");
+        for a in addrs {
+            assert_eq!(a.ip(), std::net::Ipv4Addr::LOCALHOST, "{c} (pid {pid}) listens on {a}");
+        }
+    }
+
+    let c = client_without_retry(&pc.kubeconfig()).await;
+    let pods: Api<Pod> = Api::all(c);
+    pods.list(&ListParams::default().limit(1)).await.unwrap();
+
+    // stop: requests fail to connect, status says so; start: same port, same kubeconfig.
+    pc.apiserver(&["stop"]).await.unwrap();
+    let err = pods.list(&ListParams::default().limit(1)).await.unwrap_err();
+    assert!(!matches!(err, kube::Error::Api(_)), "expected a connection error, got {err}");
+    let st = pc.script("status", &[]).await.unwrap();
+    assert!(!st.success, "{}", st.output);
+    assert!(st.output.contains("kube-apiserver           NOT RUNNING"), "{}", st.output);
+    pc.apiserver(&["start"]).await.unwrap();
+    pods.list(&ListParams::default().limit(1)).await.unwrap();
+
+    // throttle without APF: one read in flight, the rest of a burst gets 429 at once.
+    pc.apiserver(&["throttle", "1", "1", "--no-apf"]).await.unwrap();
+    let (ok, throttled) = burst_of_lists(&pods, 60).await;
+    assert!(throttled > 0 && ok > 0, "throttled burst: {ok} ok, {throttled} got 429");
+    let st = pc.apiserver(&["status"]).await.unwrap();
+    assert!(st.contains("--max-requests-inflight=1"), "{st}");
+    pc.apiserver(&["unthrottle"]).await.unwrap();
+    assert_eq!(burst_of_lists(&pods, 60).await, (60, 0), "after unthrottle");
+
+    // kill: a crash, no drain; start brings it back.
+    let apiserver_pid = component_pids(&pc.env().unwrap())[1].1;
+    pc.apiserver(&["kill"]).await.unwrap();
+    assert!(!alive(apiserver_pid), "kube-apiserver {apiserver_pid} survived kill");
+    pc.apiserver(&["start"]).await.unwrap();
+    pods.list(&ListParams::default().limit(1)).await.unwrap();
+
+    // A component that dies is reported, with the tail of its log; up then restarts the cluster.
+    let scheduler_pid = component_pids(&pc.env().unwrap())[3].1;
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-KILL", &scheduler_pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    while alive(scheduler_pid) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let st = pc.script("status", &[]).await.unwrap();
+    assert!(!st.success, "{}", st.output);
+    assert!(st.output.contains("kube-scheduler           NOT RUNNING"), "{}", st.output);
+    assert!(st.output.contains("logs/kube-scheduler.log -----"), "no log tail: {}", st.output);
+    let up = pc.script("up", &[]).await.unwrap();
+    assert!(up.success, "{}", up.output);
+    assert!(up.output.contains("kube-scheduler of the cluster in"), "{}", up.output);
+    assert!(up.output.contains("last 20 lines of"), "{}", up.output);
+    assert!(up.output.contains("cluster up in"), "{}", up.output);
+    let c = client_without_retry(&pc.kubeconfig()).await;
+    Api::<Node>::all(c).list(&ListParams::default()).await.unwrap();
+
+    // down: every process gone.
+    let pids = component_pids(&pc.env().unwrap());
+    let down = pc.script("down", &[]).await.unwrap();
+    assert!(down.success, "{}", down.output);
+    for (c, pid) in pids {
+        assert!(!alive(pid), "{c} (pid {pid}) still alive after down");
+    }
+    assert_eq!(pids_with_exe_prefix(&pc.dir.join("bin")), Vec::<u32>::new());
+    assert!(!pc.dir.join("env").exists(), "env file left after down");
+}
+
+/// A component that cannot start makes `up` fail with the tail of its log, and nothing of
+/// the half-started cluster keeps running.
+#[tokio::test]
+async fn up_reports_a_component_that_crashes_at_start_and_leaves_nothing_running() {
+    let dir = std::env::temp_dir().join(format!("pearl-private-{}", unique_name("crash")));
+    let out = run_cluster_script(&dir, "up", &[], &[("PEARL_APISERVER_EXTRA_ARGS", "--no-such-flag=1")])
+        .await
+        .unwrap();
+    let left = pids_with_exe_prefix(&dir.join("bin"));
+    let purge = run_cluster_script(&dir, "down", &["--purge"], &[]).await.unwrap();
+    assert!(!out.success, "up succeeded with a bad flag:\n{}", out.output);
+    assert!(out.output.contains("kube-apiserver exited during startup"), "{}", out.output);
+    assert!(out.output.contains("unknown flag: --no-such-flag"), "no log tail:\n{}", out.output);
+    assert!(out.output.contains("tests/cluster/up FAILED"), "{}", out.output);
+    assert_eq!(left, Vec::<u32>::new(), "processes left after a failed up");
+    assert!(purge.success, "{}", purge.output);
+    assert!(!dir.exists());
 }

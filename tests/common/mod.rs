@@ -110,6 +110,20 @@ pub const RESTRICTED_NS: &str = "pearl-restricted";
 /// ambient kubeconfig. Refuses non-loopback servers unless PEARL_ALLOW_REMOTE=1, so tests
 /// never create/delete namespaces on a real cluster by accident.
 pub async fn client_from(path: &Path) -> Client {
+    Client::try_from(config_from(path).await).expect("cannot build kube client")
+}
+
+/// A client from this kubeconfig with kube's built-in retry of 429/503/504 turned off, so a
+/// test sees every throttled or refused request (and the pool's own retries can be counted).
+pub async fn client_without_retry(path: &Path) -> Client {
+    let mut config = config_from(path).await;
+    config.default_retry = false;
+    Client::try_from(config).expect("cannot build kube client")
+}
+
+/// The kube `Config` of exactly this kubeconfig file (current context), with the same
+/// loopback-only guard as [`client_from`].
+pub async fn config_from(path: &Path) -> Config {
     let kc = Kubeconfig::read_from(path)
         .unwrap_or_else(|e| panic!("{NOT_RUNNING} (cannot read {}: {e})", path.display()));
     let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
@@ -125,7 +139,7 @@ pub async fn client_from(path: &Path) -> Client {
             path.display()
         );
     }
-    Client::try_from(config).expect("cannot build kube client")
+    config
 }
 
 /// Admin client for the local cluster (see [`kubeconfig_path`]).
@@ -316,7 +330,7 @@ where
 {
     let mut state: HashMap<String, K> = HashMap::new();
     let mut init: HashMap<String, K> = HashMap::new();
-    let mut matched = |state: &HashMap<String, K>| -> Option<Vec<K>> {
+    let matched = |state: &HashMap<String, K>| -> Option<Vec<K>> {
         let v: Vec<K> = state.values().filter(|o| pred(o)).cloned().collect();
         (v.len() >= count).then_some(v)
     };
@@ -734,4 +748,223 @@ pub fn status_exit_code(s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Stat
         m[i..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
     };
     Some(from_cause.or_else(from_msg).unwrap_or(-1))
+}
+
+// ----------------------------------------------------------------------------- private clusters
+
+/// `tests/cluster/` of this repository (the up/down/apiserver/status scripts).
+pub fn cluster_scripts_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/cluster")
+}
+
+/// Output of one of the `tests/cluster/*` scripts.
+#[derive(Debug)]
+pub struct ScriptOutput {
+    pub success: bool,
+    pub code: Option<i32>,
+    /// stdout and stderr interleaved as written.
+    pub output: String,
+}
+
+/// Runs `tests/cluster/<script> args...` for the cluster in `dir` (sets PEARL_CLUSTER_DIR).
+pub async fn run_cluster_script(
+    dir: &Path,
+    script: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Result<ScriptOutput> {
+    let path = cluster_scripts_dir().join(script);
+    // One pipe for both streams keeps the order of the script's messages.
+    let (reader, writer) = std::io::pipe().context("pipe")?;
+    let mut cmd = tokio::process::Command::new("bash");
+    cmd.arg(&path)
+        .args(args)
+        .env("PEARL_CLUSTER_DIR", dir)
+        .envs(envs.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(writer.try_clone().context("pipe")?)
+        .stderr(writer)
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().with_context(|| format!("running {}", path.display()))?;
+    drop(cmd); // closes our copies of the write end, so reading ends when the script exits
+    let read = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut s = String::new();
+        let mut r = reader;
+        r.read_to_string(&mut s).map(|_| s)
+    });
+    let status = child.wait().await.with_context(|| format!("waiting for {}", path.display()))?;
+    let output = read.await.context("reading script output")?.context("reading script output")?;
+    Ok(ScriptOutput { success: status.success(), code: status.code(), output })
+}
+
+/// A cluster of a test's own, in `/tmp/pearl-private-<name>-<random>`, for tests that stop,
+/// restart or throttle the API server (doing that to the shared cluster would break the tests
+/// of everyone else running against it). Costs about 10 s and ~1 GB of RAM; stopped and its
+/// state dir removed on drop. Same binaries, scripts and kubeconfigs as the shared cluster.
+pub struct PrivateCluster {
+    pub dir: PathBuf,
+    /// What `tests/cluster/up` printed.
+    pub up_output: String,
+}
+
+impl PrivateCluster {
+    /// Starts a private cluster with 2 fake nodes (fails with up's output if it cannot start).
+    pub async fn start(name: &str) -> Result<PrivateCluster> {
+        Self::start_with(name, &[]).await
+    }
+
+    /// As [`start`](Self::start), with extra environment for `tests/cluster/up`
+    /// (`PEARL_NODES`, `PEARL_APISERVER_EXTRA_ARGS`, `PEARL_UP_TIMEOUT`).
+    pub async fn start_with(name: &str, envs: &[(&str, &str)]) -> Result<PrivateCluster> {
+        let dir = PathBuf::from("/tmp").join(format!("pearl-private-{}", unique_name(name)));
+        let out = run_cluster_script(&dir, "up", &[], envs).await?;
+        // Built before checking success, so a half-started cluster is cleaned up by Drop.
+        let c = PrivateCluster { dir, up_output: out.output };
+        if !out.success {
+            bail!("tests/cluster/up failed for {}:\n{}", c.dir.display(), c.up_output);
+        }
+        Ok(c)
+    }
+
+    /// Admin kubeconfig of this cluster.
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.join("kubeconfig")
+    }
+
+    /// Admin client of this cluster.
+    pub async fn client(&self) -> Client {
+        client_from(&self.kubeconfig()).await
+    }
+
+    /// Client of the restricted user of this cluster.
+    pub async fn restricted_client(&self) -> Client {
+        client_from(&self.dir.join("restricted.kubeconfig")).await
+    }
+
+    /// Variables of its `env` file (PEARL_APISERVER_PORT, PEARL_APISERVER_PID, ...).
+    pub fn env(&self) -> Result<HashMap<String, String>> {
+        let text = std::fs::read_to_string(self.dir.join("env"))
+            .with_context(|| format!("no env file in {}", self.dir.display()))?;
+        Ok(text
+            .lines()
+            .filter_map(|l| l.strip_prefix("export ")?.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
+
+    /// Runs one of the cluster scripts against this cluster (`"status"`, `"up"`, ...).
+    pub async fn script(&self, script: &str, args: &[&str]) -> Result<ScriptOutput> {
+        run_cluster_script(&self.dir, script, args, &[]).await
+    }
+
+    /// `tests/cluster/apiserver ARGS` (stop, start, restart, throttle N [M] [--no-apf],
+    /// unthrottle); fails with the script's output if it exits non-zero. Async, so requests
+    /// can run meanwhile on the same runtime.
+    pub async fn apiserver(&self, args: &[&str]) -> Result<String> {
+        let out = self.script("apiserver", args).await?;
+        if !out.success {
+            bail!("tests/cluster/apiserver {} failed ({:?}):\n{}", args.join(" "), out.code, out.output);
+        }
+        Ok(out.output)
+    }
+
+    /// `kubectl-pearl` with KUBECONFIG pointing at this cluster.
+    pub fn pearl(&self) -> Command {
+        let mut c = Command::new(pearl_bin());
+        c.env("KUBECONFIG", self.kubeconfig());
+        c
+    }
+
+    /// kubectl (the cluster's own) for this cluster, admin user.
+    pub fn kubectl(&self) -> Command {
+        let mut c = Command::new(self.dir.join("bin/kubectl"));
+        c.arg("--kubeconfig").arg(self.kubeconfig());
+        c
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let out = Command::new("bash")
+            .arg(cluster_scripts_dir().join("down"))
+            .arg("--purge")
+            .env("PEARL_CLUSTER_DIR", &self.dir)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => eprintln!(
+                "warning: could not stop private cluster {}: {}",
+                self.dir.display(),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) => eprintln!("warning: could not run tests/cluster/down for {}: {e}", self.dir.display()),
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------- processes, sockets
+
+/// TCP addresses process `pid` listens on (from /proc/net/tcp{,6} and the process's socket
+/// fds; needs the same user or root).
+pub fn listening_addresses(pid: u32) -> Result<Vec<std::net::SocketAddr>> {
+    let mut inodes = std::collections::HashSet::new();
+    let fd_dir = format!("/proc/{pid}/fd");
+    for e in std::fs::read_dir(&fd_dir).with_context(|| format!("reading {fd_dir}"))? {
+        let Ok(target) = std::fs::read_link(e?.path()) else { continue };
+        if let Some(inode) =
+            target.to_str().and_then(|t| t.strip_prefix("socket:[")).and_then(|t| t.strip_suffix(']'))
+        {
+            inodes.insert(inode.to_string());
+        }
+    }
+    let mut out = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else { continue };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+            if f.len() > 9 && f[3] == "0A" && inodes.contains(f[9]) {
+                out.push(
+                    parse_proc_net_addr(f[1]).with_context(|| format!("bad address {} in {table}", f[1]))?,
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `0100007F:1F90` (IPv4) or 32 hex digits + port (IPv6), as in /proc/net/tcp{,6}.
+pub fn parse_proc_net_addr(s: &str) -> Result<std::net::SocketAddr> {
+    let (ip, port) = s.split_once(':').ok_or_else(|| anyhow!("no port"))?;
+    let port = u16::from_str_radix(port, 16)?;
+    // The kernel prints the address as 32-bit words in host byte order: the native bytes of
+    // each word are the address bytes in network order.
+    if ip.len() % 8 != 0 || !ip.is_ascii() {
+        bail!("bad address length");
+    }
+    let mut bytes = Vec::with_capacity(16);
+    for i in 0..ip.len() / 8 {
+        bytes.extend(u32::from_str_radix(&ip[i * 8..i * 8 + 8], 16)?.to_ne_bytes());
+    }
+    let ip: std::net::IpAddr = match bytes.len() {
+        4 => std::net::Ipv4Addr::from(<[u8; 4]>::try_from(bytes.as_slice())?).into(),
+        16 => std::net::Ipv6Addr::from(<[u8; 16]>::try_from(bytes.as_slice())?).into(),
+        _ => bail!("bad address length"),
+    };
+    Ok(std::net::SocketAddr::new(ip, port))
+}
+
+/// Pids of processes whose executable path (argv[0]) starts with `prefix`.
+pub fn pids_with_exe_prefix(prefix: &Path) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return vec![] };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let argv0 = c.split(|b| *b == 0).next().unwrap_or_default();
+                Path::new(std::ffi::OsStr::new(std::str::from_utf8(argv0).unwrap_or_default()))
+                    .starts_with(prefix)
+            })
+        })
+        .collect()
 }
