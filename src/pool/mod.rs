@@ -162,6 +162,11 @@ impl Pool {
         self.inner.stop.clone()
     }
 
+    /// A token cancelled on abort (second Ctrl-C): the runner drops running tasks on it.
+    pub fn abort_token(&self) -> CancellationToken {
+        self.inner.abort.clone()
+    }
+
     pub fn stats(&self) -> StatsSnapshot {
         let s = &self.inner.stats;
         StatsSnapshot {

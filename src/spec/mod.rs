@@ -35,6 +35,8 @@ pub struct Input {
     /// The path, for resolving files a task refers to (`None` for stdin).
     pub path: Option<PathBuf>,
     pub bytes: Vec<u8>,
+    /// A Rhai script (a `.rhai` file, or the text of `kubectl pearl eval`), not a task file.
+    pub script: bool,
 }
 
 impl Input {
@@ -44,15 +46,22 @@ impl Input {
             let mut bytes = Vec::new();
             std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
                 .map_err(|e| Diagnostic::new("<stdin>", None, format!("cannot read standard input: {e}")))?;
-            return Ok(Input { name: "<stdin>".into(), path: None, bytes });
+            return Ok(Input { name: "<stdin>".into(), path: None, bytes, script: false });
         }
         let bytes =
             std::fs::read(arg).map_err(|e| Diagnostic::new(arg, None, format!("cannot read: {e}")))?;
-        Ok(Input { name: arg.to_string(), path: Some(PathBuf::from(arg)), bytes })
+        let path = PathBuf::from(arg);
+        let script = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("rhai"));
+        Ok(Input { name: arg.to_string(), path: Some(path), bytes, script })
+    }
+
+    /// A script given as text (`kubectl pearl eval`), shown in messages as `name`.
+    pub fn script_text(name: &str, text: &str) -> Input {
+        Input { name: name.to_string(), path: None, bytes: text.as_bytes().to_vec(), script: true }
     }
 
     fn is_script(&self) -> bool {
-        self.path.as_ref().and_then(|p| p.extension()).is_some_and(|e| e.eq_ignore_ascii_case("rhai"))
+        self.script
     }
 }
 

@@ -1,7 +1,12 @@
 use super::*;
 
 fn input(name: &str, text: &str) -> Input {
-    Input { name: name.into(), path: Some(PathBuf::from(name)), bytes: text.as_bytes().to_vec() }
+    Input {
+        name: name.into(),
+        path: Some(PathBuf::from(name)),
+        bytes: text.as_bytes().to_vec(),
+        script: false,
+    }
 }
 
 fn problems(inputs: &[Input]) -> Vec<(String, String)> {

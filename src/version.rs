@@ -1,0 +1,35 @@
+//! Version information baked in at build time (see build.rs).
+
+/// The crate version, as `kubectl pearl --version` prints it.
+pub const SHORT: &str = env!("CARGO_PKG_VERSION");
+/// The git commit the binary was built from (`unknown` outside a git checkout).
+pub const COMMIT: &str = env!("PEARL_GIT_COMMIT");
+/// Whether tracked files had uncommitted changes at build time.
+pub const DIRTY: &str = env!("PEARL_GIT_DIRTY");
+
+/// What `kubectl pearl version -o json` prints.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Info {
+    pub version: String,
+    pub git_commit: String,
+    pub git_tree_state: &'static str,
+    pub target: String,
+}
+
+pub fn info() -> Info {
+    Info {
+        version: format!("v{SHORT}"),
+        git_commit: COMMIT.to_string(),
+        git_tree_state: if DIRTY == "true" { "dirty" } else { "clean" },
+        target: format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+    }
+}
+
+/// One line for humans: `kubectl-pearl v0.1.0 (commit 1a2b3c4d5e6f)`.
+pub fn line() -> String {
+    let i = info();
+    let short: String = i.git_commit.chars().take(12).collect();
+    let dirty = if i.git_tree_state == "dirty" { ", dirty" } else { "" };
+    format!("kubectl-pearl {} (commit {short}{dirty}, {})", i.version, i.target)
+}
