@@ -97,6 +97,13 @@ async fn restricted_user_gets_403_outside_its_grant() {
         Api::<Pod>::namespaced(rc.clone(), RESTRICTED_NS).create(&PostParams::default(), &pod).await
     ));
     assert!(forbidden(Api::<Node>::all(rc).list(&ListParams::default()).await));
+
+    // What a user of kubectl sees with that kubeconfig.
+    let mut k = std::process::Command::new(kubectl_bin());
+    k.arg("--kubeconfig").arg(restricted_kubeconfig_path()).args(["get", "pods", "-n", "default"]);
+    let out = run_cmd(&mut k);
+    assert!(!out.success(), "{out}");
+    assert!(out.stderr.contains("Forbidden") && out.stderr.contains("pearl-restricted"), "{out}");
 }
 
 #[tokio::test]
@@ -109,6 +116,11 @@ async fn logs_come_from_the_kwok_logs_object_and_follow_sees_appends() {
 
     let text = ns.pods().logs("talker", &LogParams::default()).await.unwrap();
     assert_eq!(text, "hello from pearl\nsecond line\n");
+    let mut k = kubectl();
+    k.args(["logs", "-n", &ns.name, "talker"]);
+    let out = run_cmd_async(k).await;
+    assert!(out.success(), "{out}");
+    assert_eq!(out.stdout, "hello from pearl\nsecond line\n");
 
     let lp = LogParams { follow: true, ..Default::default() };
     let mut lines = ns.pods().log_stream("talker", &lp).await.unwrap().lines();
@@ -136,6 +148,12 @@ async fn exec_returns_command_output_and_exit_code() {
     assert_eq!(out.stdout, "ahoy\nx42\n");
     assert_eq!(out.stderr, "oops\n");
     assert_eq!(out.exit_code, None, "status: {:?}", out.status);
+
+    let mut k = kubectl();
+    k.args(["exec", "-n", &ns.name, "shell", "--", "cat", "greeting.txt"]);
+    let kout = run_cmd_async(k).await;
+    assert!(kout.success(), "{kout}");
+    assert_eq!(kout.stdout, "ahoy\n");
 
     let out = exec_output(&ns.pods(), "shell", &["sh", "-c", "exit 3"]).await.unwrap();
     assert_eq!(out.exit_code, Some(3), "status: {:?}", out.status);

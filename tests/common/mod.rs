@@ -164,6 +164,55 @@ pub fn pearl() -> Command {
     c
 }
 
+/// What a finished command printed and how it exited.
+#[derive(Debug, Clone)]
+pub struct CmdOutput {
+    /// Exit code; None if killed by a signal.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CmdOutput {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    fn from_output(o: std::process::Output) -> CmdOutput {
+        CmdOutput {
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for CmdOutput {
+    /// For assertion messages: exit code, then both streams.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit code {:?}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// Runs a command to completion (stdin closed), blocking; e.g. `run_cmd(pearl().args([..]))`.
+pub fn run_cmd(cmd: &mut Command) -> CmdOutput {
+    let o = cmd
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
+    CmdOutput::from_output(o)
+}
+
+/// As [`run_cmd`] without blocking the test's runtime (other futures keep running meanwhile);
+/// killed if the future is dropped.
+pub async fn run_cmd_async(cmd: Command) -> CmdOutput {
+    let program = cmd.get_program().to_os_string();
+    let mut cmd = tokio::process::Command::from(cmd);
+    cmd.stdin(std::process::Stdio::null()).kill_on_drop(true);
+    let o = cmd.output().await.unwrap_or_else(|e| panic!("cannot run {program:?}: {e}"));
+    CmdOutput::from_output(o)
+}
+
 /// Path of the cluster's own kubectl (same version as the server), else `kubectl` on PATH.
 pub fn kubectl_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("PEARL_KUBECTL").filter(|p| !p.is_empty()) {
