@@ -100,14 +100,15 @@ fn pods_api(cluster: &Cluster, scope: Option<&str>) -> Api<Pod> {
 
 /// Lists one scope page by page through `fetch`, handing each page to `sink`, stopping at
 /// `remaining` objects. Returns how many objects were handed over.
-async fn page_through<T, F, Fut>(
+async fn page_through<T, F, Fut, S>(
     selector: &PodSelector,
     scope: Option<&str>,
     mut remaining: Option<usize>,
     mut fetch: F,
-    sink: &mut dyn FnMut(Vec<T>) -> Result<(), OpsError>,
+    sink: &mut S,
 ) -> Result<usize, OpsError>
 where
+    S: FnMut(Vec<T>) -> Result<(), OpsError>,
     F: FnMut(ListParams) -> Fut,
     Fut: Future<Output = Result<ObjectList<T>, kube::Error>>,
     T: Clone,
@@ -676,7 +677,7 @@ pub fn pod_health(info: &PodInfo, rules: &HealthRules) -> Verdict {
                 // A failed pod: the containers that did not exit cleanly.
                 "Failed" => c.exit_code.is_some_and(|code| code != 0) || c.state == "waiting",
                 // Pending/Unknown: init containers not done, containers not ready.
-                _ => !(c.init && c.exit_code == Some(0)) && !c.ready,
+                _ => !(c.ready || (c.init && c.exit_code == Some(0))),
             });
             reasons.extend(at_fault.map(container_detail));
         }
