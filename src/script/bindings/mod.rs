@@ -7,20 +7,31 @@
 //! from the registration itself.
 
 pub mod configmaps;
+pub mod namespaces;
+pub mod pod_io;
+pub mod pods;
 pub mod tasks;
 pub mod util;
+pub mod webhook;
+pub mod workloads;
 
 use std::collections::BTreeMap;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, RhaiNativeFunc};
 
-use super::host::runtime_error;
+use super::host::{Host, runtime_error};
+use crate::ops::OpsError;
 
 /// Register every binding. Used by the production engine and by tests alike.
 pub fn register_all(engine: &mut Engine) {
     util::register(&mut Registrar::new(engine, "util"));
     tasks::register(&mut Registrar::new(engine, "tasks"));
     configmaps::register(&mut Registrar::new(engine, "configmaps"));
+    pods::register(&mut Registrar::new(engine, "pods"));
+    pod_io::register(&mut Registrar::new(engine, "pods"));
+    workloads::register(&mut Registrar::new(engine, "workloads"));
+    namespaces::register(&mut Registrar::new(engine, "namespaces"));
+    webhook::register(&mut Registrar::new(engine, "webhook"));
 }
 
 /// Registers bindings of one area with their metadata.
@@ -129,4 +140,24 @@ pub fn string_list(items: &rhai::Array, what: &str) -> Res<Vec<String>> {
             Err(runtime_error(format!("{what}: expected strings, found {}", v.type_name())))
         })
         .collect()
+}
+
+/// `maxObjects` for bulk helpers: fail before changing anything.
+pub fn check_blast_radius(h: &Host, n: usize, what: &str) -> Res<()> {
+    match h.limits.max_objects {
+        Some(max) if n > max => Err(runtime_error(format!(
+            "{what}: {n} objects, more than maxObjects={max}: nothing was changed"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A bulk helper's failures as one error naming the first (or nothing when all succeeded).
+pub fn fail_bulk(what: &str, total: usize, errors: Vec<OpsError>) -> Res<()> {
+    match errors.first() {
+        None => Ok(()),
+        Some(first) => {
+            Err(runtime_error(format!("{what}: {} of {total} failed; first: {first}", errors.len())))
+        }
+    }
 }
