@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::{Cluster, OpsError, kube_retry_class, object};
+use super::{Cluster, FIELD_MANAGER, OpsError, kube_retry_class, object};
 use crate::pool::RetryClass;
 
 /// The pod-template annotation `kubectl rollout restart` writes (RFC 3339 time). kube's
@@ -338,6 +338,14 @@ pub async fn get(
     Ok(WorkloadInfo::from_object(kind, &o))
 }
 
+/// `--dry-run` aware patch parameters, writing as pearl's field manager (so `managedFields`
+/// shows which fields pearl set).
+fn patch_params(cluster: &Cluster) -> kube::api::PatchParams {
+    let mut pp = cluster.patch_params();
+    pp.field_manager = Some(FIELD_MANAGER.into());
+    pp
+}
+
 fn check_replicas(op: &'static str, w: &WorkloadInfo, replicas: i32) -> Result<(), OpsError> {
     if replicas < 0 {
         return Err(OpsError::Invalid {
@@ -367,7 +375,7 @@ pub async fn scale(cluster: &Cluster, w: &WorkloadInfo, replicas: i32) -> Result
     let patch = json!({ "spec": { "replicas": replicas } });
     w.kind
         .api(cluster, &w.namespace)
-        .patch_scale(&w.name, &cluster.patch_params(), &Patch::Merge(&patch))
+        .patch_scale(&w.name, &patch_params(cluster), &Patch::Merge(&patch))
         .await
         .map_err(|e| OpsError::api("scale", w.object(), e))?;
     Ok(change)
@@ -415,7 +423,7 @@ pub async fn set_image(
         json!({ "spec": { "template": { "spec": { field: [ { "name": container, "image": image } ] } } } });
     w.kind
         .api(cluster, &w.namespace)
-        .patch(&w.name, &cluster.patch_params(), &Patch::Strategic(&patch))
+        .patch(&w.name, &patch_params(cluster), &Patch::Strategic(&patch))
         .await
         .map_err(|e| OpsError::api("set image", w.object(), e))?;
     Ok(change)
@@ -449,7 +457,7 @@ pub async fn rollout_restart(
         json!({ "spec": { "template": { "metadata": { "annotations": { RESTARTED_AT: restarted_at } } } } });
     w.kind
         .api(cluster, &w.namespace)
-        .patch(&w.name, &cluster.patch_params(), &Patch::Merge(&patch))
+        .patch(&w.name, &patch_params(cluster), &Patch::Merge(&patch))
         .await
         .map_err(|e| OpsError::api("rollout restart", w.object(), e))?;
     Ok(change)
@@ -479,7 +487,7 @@ pub async fn scale_down(cluster: &Cluster, w: &WorkloadInfo) -> Result<ReplicaCh
     });
     w.kind
         .api(cluster, &w.namespace)
-        .patch(&w.name, &cluster.patch_params(), &Patch::Merge(&patch))
+        .patch(&w.name, &patch_params(cluster), &Patch::Merge(&patch))
         .await
         .map_err(|e| OpsError::api("scale down", w.object(), e))?;
     Ok(change)
@@ -519,7 +527,7 @@ pub async fn scale_up(cluster: &Cluster, w: &WorkloadInfo) -> Result<ReplicaChan
     });
     w.kind
         .api(cluster, &w.namespace)
-        .patch(&w.name, &cluster.patch_params(), &Patch::Merge(&patch))
+        .patch(&w.name, &patch_params(cluster), &Patch::Merge(&patch))
         .await
         .map_err(|e| OpsError::api("scale up", w.object(), e))?;
     Ok(change)
