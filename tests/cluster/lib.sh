@@ -9,7 +9,6 @@
 #   PEARL_APISERVER_EXTRA_ARGS  extra kube-apiserver flags for `up` (whitespace-separated)
 
 CLUSTER_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$CLUSTER_SRC/../.." && pwd)
 
 export GOTOOLCHAIN=local
 export CGO_ENABLED=0
