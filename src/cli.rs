@@ -101,7 +101,15 @@ pub struct PoolFlags {
     pub attempts: u32,
     /// Send nothing that changes the cluster: `server` submits with dryRun (admission runs), `client`
     /// only reports what would change. A bare --dry-run means client.
-    #[arg(long, value_enum, num_args = 0..=1, default_value = "none", default_missing_value = "client", value_name = "MODE")]
+    #[arg(
+        long,
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_value = "none",
+        default_missing_value = "client",
+        value_name = "MODE"
+    )]
     pub dry_run: DryRun,
     /// Do not ask for confirmation before deleting namespaces.
     #[arg(short = 'y', long)]
