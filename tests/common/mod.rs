@@ -866,13 +866,16 @@ impl PrivateCluster {
     /// As [`start`](Self::start), with extra environment for `tests/cluster/up`
     /// (`PEARL_NODES`, `PEARL_APISERVER_EXTRA_ARGS`, `PEARL_UP_TIMEOUT`).
     pub async fn start_with(name: &str, envs: &[(&str, &str)]) -> Result<PrivateCluster> {
-        let dir = PathBuf::from("/tmp").join(format!("pearl-private-{}", unique_name(name)));
+        sweep_stale_private_clusters().await;
+        let dir = PathBuf::from("/tmp").join(format!("{PRIVATE_PREFIX}{}", unique_name(name)));
         let out = run_cluster_script(&dir, "up", &[], envs).await?;
         // Built before checking success, so a half-started cluster is cleaned up by Drop.
         let c = PrivateCluster { dir, up_output: out.output };
         if !out.success {
             bail!("tests/cluster/up failed for {}:\n{}", c.dir.display(), c.up_output);
         }
+        // Lets a later test stop this cluster if our process dies without running Drop.
+        std::fs::write(c.dir.join(OWNER_FILE), std::process::id().to_string())?;
         Ok(c)
     }
 
@@ -930,6 +933,40 @@ impl PrivateCluster {
         let mut c = Command::new(self.dir.join("bin/kubectl"));
         c.arg("--kubeconfig").arg(self.kubeconfig());
         c
+    }
+}
+
+const PRIVATE_PREFIX: &str = "pearl-private-";
+const OWNER_FILE: &str = "owner.pid";
+
+/// Stops private clusters left behind by test processes that died without dropping them
+/// (killed by a timeout, SIGKILL): their `owner.pid` names a dead process, or they never got
+/// one and are over 30 minutes old.
+pub async fn sweep_stale_private_clusters() {
+    let Ok(entries) = std::fs::read_dir("/tmp") else { return };
+    for e in entries.flatten() {
+        let dir = e.path();
+        let is_private = e.file_name().to_str().is_some_and(|n| n.starts_with(PRIVATE_PREFIX))
+            && !e.file_name().to_str().is_some_and(|n| n.ends_with(".lock"))
+            && dir.is_dir();
+        if !is_private {
+            continue;
+        }
+        let stale = match std::fs::read_to_string(dir.join(OWNER_FILE)) {
+            Ok(pid) => !Path::new("/proc").join(pid.trim()).exists(),
+            Err(_) => e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > Duration::from_secs(1800))),
+        };
+        if stale {
+            eprintln!("stopping stale private cluster {}", dir.display());
+            if let Ok(out) = run_cluster_script(&dir, "down", &["--purge"], &[]).await
+                && !out.success
+            {
+                eprintln!("warning: could not stop {}:\n{}", dir.display(), out.output);
+            }
+        }
     }
 }
 
