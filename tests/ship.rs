@@ -891,3 +891,25 @@ fn release_archive_installs_the_krew_way_and_runs_through_kubectl() {
         assert!(comps.contains(&sub), "`kubectl pearl <TAB>` offers {sub}: {comps:?}");
     }
 }
+
+#[test]
+fn krew_check_without_krew_fails_with_a_clear_message() {
+    // kubectl on PATH, but no krew plugin: the script must say so and exit 2, not pass.
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(common::kubectl_bin(), bin.join("kubectl")).unwrap();
+    let path = std::env::join_paths([bin, "/bin".into()]).unwrap();
+    let out = Command::new(root().join("tools/krew-check"))
+        .arg(dir.path())
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "tools/krew-check without krew: {stderr}");
+    assert!(stderr.contains("`kubectl krew` is not on PATH"), "message: {stderr}");
+    assert!(stderr.contains("https://krew.sigs.k8s.io"), "message says where to get krew: {stderr}");
+}
