@@ -379,3 +379,49 @@ async fn kubectl_finds_the_plugin_on_path() {
     let out = run_ok(kubectl().args(["plugin", "list"]));
     assert!(text(&out.stdout).contains("kubectl-pearl"), "{}", text(&out.stdout));
 }
+
+#[tokio::test]
+async fn scripts_and_task_files_share_one_run_and_eval_prints_the_value() {
+    let ns = TestNs::new("cli-script").await;
+    ns.create_pods("p", 3, &[("app", "x")]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = write_file(
+        &dir,
+        "t.yaml",
+        "- {name: from-file, type: label-pods, parameters: {selector: app=x, labels: {file: \"yes\"}}}\n",
+    );
+    let script = write_file(
+        &dir,
+        "tag.rhai",
+        "let pods = list_pods(ARGS.ns, \"app=x\");\nlabel_pods(pods, #{ script: ARGS.value });\npods.len()\n",
+    );
+    let out = run_ok(
+        common::pearl()
+            .args(["run", "-n", &ns.name, "--arg", &format!("ns={}", ns.name)])
+            .args(["--arg", "value=ok", "-o", "json", &tasks, &script]),
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["tasks"][1]["name"], "tag");
+    assert_eq!(report["tasks"][1]["type"], "script");
+    assert_eq!(report["tasks"][1]["status"], "Succeeded");
+    assert_eq!(report["tasks"][1]["items"][0], 3, "the script's value: {report}");
+    let expect = |v: &str| (0..3).map(|i| (format!("p-{i}"), Some(v.to_string()))).collect::<Vec<_>>();
+    assert_eq!(labels_of(&ns, "file").await, expect("yes"));
+    assert_eq!(labels_of(&ns, "script").await, expect("ok"));
+
+    let out = run_ok(common::pearl().args([
+        "eval",
+        "--arg",
+        &format!("ns={}", ns.name),
+        "list_pods(ARGS.ns, \"app=x\").map(|p| p.labels.script)",
+    ]));
+    let value: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value, serde_json::json!(["ok", "ok", "ok"]));
+
+    // A runtime error names the script position; exit 1.
+    let out =
+        common::pearl().args(["eval", "let a = 1;\nget_pod(\"no-such-ns\", \"x\").name"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("<eval>:2:"), "{err}");
+}

@@ -656,7 +656,9 @@ impl Loader<'_> {
                 && let (Ok(line), Ok(col)) = (line.parse(), col.parse())
             {
                 let origin = origin.clone();
-                self.err(&origin, Some(Pos::at(line, col)), msg.to_string());
+                // Only the message line: the source line and caret are rendered from `sources`.
+                let msg = msg.lines().next().unwrap_or(msg).to_string();
+                self.err(&origin, Some(Pos::at(line, col)), msg);
                 return;
             }
         }
