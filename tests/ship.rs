@@ -913,3 +913,40 @@ fn krew_check_without_krew_fails_with_a_clear_message() {
     assert!(stderr.contains("`kubectl krew` is not on PATH"), "message: {stderr}");
     assert!(stderr.contains("https://krew.sigs.k8s.io"), "message says where to get krew: {stderr}");
 }
+
+#[test]
+fn release_workflow_builds_every_platform_of_the_template_and_fills_the_manifest() {
+    let path = root().join(".github/workflows/release.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let wf: serde_json::Value =
+        serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(wf["on"]["push"]["tags"], serde_json::json!(["v*"]), "runs on v* tags");
+    let include = wf["jobs"]["build"]["strategy"]["matrix"]["include"].as_array().expect("a build matrix");
+    let mut built: Vec<(String, String)> = include
+        .iter()
+        .map(|m| (m["os"].as_str().unwrap().to_string(), m["arch"].as_str().unwrap().to_string()))
+        .collect();
+    built.sort();
+    let mut want: Vec<(String, String)> =
+        PLATFORMS.iter().map(|(o, a)| (o.to_string(), a.to_string())).collect();
+    want.sort();
+    assert_eq!(built, want, "the matrix builds exactly the manifest's platforms");
+    for m in include {
+        let target = m["target"].as_str().unwrap();
+        let os = m["os"].as_str().unwrap();
+        let want_suffix = match os {
+            "linux" => "-unknown-linux-musl",
+            "darwin" => "-apple-darwin",
+            _ => "-pc-windows-msvc",
+        };
+        assert!(target.ends_with(want_suffix), "{os}: target {target}");
+    }
+    let steps = |job: &str| -> String {
+        wf["jobs"][job]["steps"].as_array().unwrap().iter().filter_map(|s| s["run"].as_str()).collect()
+    };
+    assert!(steps("build").contains("tools/release build --target"), "build job packages with tools/release");
+    let release = steps("release");
+    assert!(release.contains("tools/release manifest --out dist --tag"), "release job fills the manifest");
+    assert!(release.contains("tools/krew-check dist"), "release job checks with the real krew");
+    assert!(release.contains("dist/pearl.yaml"), "release job attaches the manifest");
+}
