@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, ObjectList, PartialObjectMeta, Patch};
 use serde_json::{Map, Value, json};
 
-use super::{Cluster, OpsError, object};
+use super::{Cluster, FIELD_MANAGER, OpsError, object};
 
 /// Page size for every pod list: kubectl's `--chunk-size` default. Large enough to keep the
 /// number of round trips low, small enough that one page of 20,000 pods is never held at once.
@@ -402,7 +402,9 @@ pub async fn update_pod_meta(
     }
     metadata.insert(field.key().into(), Value::Object(diff));
     let body = json!({ "metadata": metadata });
-    match api.patch_metadata(&current.name, &cluster.patch_params(), &Patch::Merge(&body)).await {
+    let mut pp = cluster.patch_params();
+    pp.field_manager = Some(FIELD_MANAGER.into());
+    match api.patch_metadata(&current.name, &pp, &Patch::Merge(&body)).await {
         Ok(after) => {
             let outcome =
                 if cluster.dry_run.is_server() { MetaOutcome::WouldChange } else { MetaOutcome::Changed };
