@@ -80,6 +80,8 @@ type bench struct {
 	log      *os.File
 	// The ceiling's own patch-phase PATCH/s per env|n|workers.
 	ceilingRates map[string][]float64
+	// save writes the JSON and the table (after every run, so a stopped run keeps its figures).
+	save func()
 }
 
 type envCfg struct{ name, kubeconfig string }
@@ -174,6 +176,9 @@ func (b *bench) record(group, env string, n int, tool string, workers int, r Run
 		b.res.Cases = append(b.res.Cases, c)
 	}
 	c.Runs = append(c.Runs, r)
+	if b.save != nil {
+		b.save()
+	}
 	b.logf("  %-9s %-8s n=%-6d %-18s w=%-3d %8.2fs  patches=%-6d gets+lists=%-6d rss=%dMiB load=%.1f",
 		group, env, n, tool, workers, r.Seconds, r.Patches, r.Gets, r.MaxRSSKiB/1024, r.Load1)
 	return c
@@ -234,12 +239,13 @@ func (b *bench) labelOnce(env envCfg, ns string, n int, tool string, workers int
 		run = func() (Run, error) {
 			return b.pearlRun(env.kubeconfig, workers, file, "--arg", "ns="+ns, "--arg", "value="+value)
 		}
-	case "ceiling":
+	case "ceiling", "ceiling-http1":
 		run = func() (Run, error) {
 			var out bytes.Buffer
 			r, err := timed(&out, b.self, "ceiling", "--kubeconfig", env.kubeconfig, "--namespace", ns,
-				"--selector", "app=bench", "--concurrency", strconv.Itoa(workers), "--value", value)
-			if err == nil {
+				"--selector", "app=bench", "--concurrency", strconv.Itoa(workers), "--value", value,
+				"--http1="+strconv.FormatBool(tool == "ceiling-http1"))
+			if err == nil && tool == "ceiling" {
 				var cr CeilingResult
 				if json.Unmarshal(out.Bytes(), &cr) == nil {
 					b.ceilingRates[fmt.Sprintf("%s|%d|%d", env.name, n, workers)] =
@@ -263,7 +269,11 @@ func (b *bench) labelOnce(env envCfg, ns string, n int, tool string, workers int
 	return r, nil
 }
 
-func (b *bench) labelCases(sizes, workers []int, w1Max int) error {
+func (b *bench) labelCases(sizes, workers []int, w1Max int, http1 bool) error {
+	tools := []string{"ceiling", "pearl-task", "pearl-rhai"}
+	if http1 {
+		tools = append(tools, "ceiling-http1")
+	}
 	for _, n := range sizes {
 		ns := fmt.Sprintf("bench-label-%d", n)
 		if err := b.fixturePods(ns, n, Gated); err != nil {
@@ -283,7 +293,7 @@ func (b *bench) labelCases(sizes, workers []int, w1Max int) error {
 					if w == 1 && n > w1Max {
 						continue
 					}
-					for _, tool := range []string{"ceiling", "pearl-task", "pearl-rhai"} {
+					for _, tool := range tools {
 						last = b.nextValue()
 						r, err := b.labelOnce(env, ns, n, tool, w, last)
 						if err != nil {
@@ -461,11 +471,11 @@ func (b *bench) checkDeployments(ns string, n int, ok func(map[string]any) bool)
 // ---------------------------------------------------------------------------- list / health
 
 func (b *bench) listCases(sizes []int) error {
-	ns := "bench-list"
-	listFile := b.writeFile("list.yaml", fmt.Sprintf("- name: list-every-pod\n  type: list-pods\n  namespace: %s\n", ns))
-	healthFile := b.writeFile("health.yaml", fmt.Sprintf(
-		"- name: health-of-every-pod\n  type: check-pod-health\n  namespace: %s\n  parameters:\n    reportOnly: true\n", ns))
 	for _, n := range sizes {
+		ns := fmt.Sprintf("bench-list-%d", n)
+		listFile := b.writeFile("list.yaml", fmt.Sprintf("- name: list-every-pod\n  type: list-pods\n  namespace: %s\n", ns))
+		healthFile := b.writeFile("health.yaml", fmt.Sprintf(
+			"- name: health-of-every-pod\n  type: check-pod-health\n  namespace: %s\n  parameters:\n    reportOnly: true\n", ns))
 		if err := b.fixturePods(ns, n, Bound); err != nil {
 			return err
 		}
@@ -571,6 +581,8 @@ func benchMain(args []string) error {
 	deployments := fs.Int("deployments", 200, "deployments to scale / set image on (0: skip)")
 	listSizes := fs.String("list-sizes", "1000,5000,20000", "pods to list / health-check")
 	delay := fs.Duration("delay", 10*time.Millisecond, "proxy delay each way (round trip = 2x)")
+	http1 := fs.Bool("ceiling-http1", false, "also run the ceiling over HTTP/1.1 (one connection per request in flight, as kube-rs)")
+	envs := fs.String("envs", "loopback,rtt", "where to run: loopback, rtt (through the proxy), or both")
 	only := fs.String("only", "label,deploy,list", "case groups to run")
 	command := fs.String("command", "", "the command line, for the record")
 	fs.Parse(args)
@@ -613,7 +625,11 @@ func benchMain(args []string) error {
 		return err
 	}
 	rttName := fmt.Sprintf("rtt%dms", (2 * *delay).Milliseconds())
-	b.envs = []envCfg{{"loopback", *kc}, {rttName, proxyKC}}
+	for _, e := range []envCfg{{"loopback", *kc}, {rttName, proxyKC}} {
+		if strings.Contains(","+*envs+",", ","+e.name+",") || (e.name != "loopback" && strings.Contains(*envs, "rtt")) {
+			b.envs = append(b.envs, e)
+		}
+	}
 	b.logf("latency proxy %s -> %s (+%s each way)", proxy.Addr(), target, *delay)
 
 	hostname, _ := os.Hostname()
@@ -649,9 +665,10 @@ func benchMain(args []string) error {
 			os.WriteFile(*table, []byte(md), 0o644)
 		}
 	}
+	b.save = save
 	var runErr error
 	if has("label") {
-		runErr = b.labelCases(intList(*labelSizes), intList(*workers), *w1Max)
+		runErr = b.labelCases(intList(*labelSizes), intList(*workers), *w1Max, *http1)
 		save()
 	}
 	if runErr == nil && has("deploy") && *deployments > 0 {
