@@ -319,7 +319,9 @@ async fn run_one(task: PlannedTask, cx: TaskCx, names: &[String]) -> TaskReport 
             let output = e.output().cloned().unwrap_or_default();
             let status = match &e {
                 TaskError::Ops(OpsError::Cancelled { .. }) => Status::Cancelled,
-                TaskError::Partial { first: OpsError::Cancelled { .. }, .. } => Status::Cancelled,
+                TaskError::Partial { first, .. } if matches!(**first, OpsError::Cancelled { .. }) => {
+                    Status::Cancelled
+                }
                 _ => Status::Failed,
             };
             (status, output, Some(e.to_string()))

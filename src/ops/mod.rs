@@ -53,16 +53,12 @@ impl Cluster {
 
     /// `PatchParams` for a mutation by pearl, honouring `--dry-run=server`.
     pub fn patch_params(&self) -> kube::api::PatchParams {
-        let mut pp = kube::api::PatchParams::default();
-        pp.dry_run = self.dry_run.is_server();
-        pp
+        kube::api::PatchParams { dry_run: self.dry_run.is_server(), ..Default::default() }
     }
 
     /// `DeleteParams` honouring `--dry-run=server`.
     pub fn delete_params(&self) -> kube::api::DeleteParams {
-        let mut dp = kube::api::DeleteParams::default();
-        dp.dry_run = self.dry_run.is_server();
-        dp
+        kube::api::DeleteParams { dry_run: self.dry_run.is_server(), ..Default::default() }
     }
 
     /// `PostParams` honouring `--dry-run=server`.

@@ -176,7 +176,7 @@ pub enum TaskError {
     Partial {
         failed: usize,
         total: usize,
-        first: OpsError,
+        first: Box<OpsError>,
         /// What did succeed.
         output: TaskOutput,
     },
@@ -207,7 +207,7 @@ impl TaskError {
             None => Ok(output),
             Some(first) => {
                 output.message = format!("{failed} of {total} failed");
-                Err(TaskError::Partial { failed, total, first, output })
+                Err(TaskError::Partial { failed, total, first: Box::new(first), output })
             }
         }
     }
