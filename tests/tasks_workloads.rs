@@ -395,3 +395,54 @@ async fn scaling_many_deployments_sends_only_what_differs() {
         assert_eq!(touched_by_pearl(&d), idx % 2 == 0, "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_forbidden_namespace_is_a_clear_error() {
+    // The restricted user may only get/list pods in RESTRICTED_NS.
+    let cx = TaskCx::new(
+        "forbidden",
+        Cluster::new(restricted_client().await, DryRun::None),
+        Pool::new(&PoolConfig::default()),
+        RetryPolicy::default(),
+        Targets::Namespaces(vec![RESTRICTED_NS.into()]),
+        Arc::new(Safety::default()),
+    );
+    let err = run("scale", &cx, json!({"name": "web", "replicas": 2})).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with(&format!("get deployment {RESTRICTED_NS}/web: ")), "{text}");
+    assert!(text.contains("(Forbidden, 403)"), "{text}");
+    assert_eq!(cx.attempts(), 1, "a 403 is not retried");
+
+    let err = run("scale-down-namespace", &cx, json!({})).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&format!("list deployments in namespace {RESTRICTED_NS}: ")), "{text}");
+    assert!(text.contains("(Forbidden, 403)"), "{text}");
+}
+
+#[tokio::test]
+async fn a_wait_that_cannot_succeed_times_out_saying_where_it_stood() {
+    let ns = TestNs::new("pearl-stuck").await;
+    // Pods of this deployment stay in ImagePullBackOff on the kwok nodes: never ready.
+    let mut d = deployment_object("stuck", 1, &[]);
+    let template = d.spec.as_mut().unwrap().template.metadata.as_mut().unwrap();
+    template.annotations = Some(BTreeMap::from([(OUTCOME.to_string(), "imagepull".to_string())]));
+    ns.deployments().create(&PostParams::default(), &d).await.unwrap();
+    let cx = task_cx(&ns, DryRun::None);
+    let started = std::time::Instant::now();
+    let err = run("scale", &cx, json!({"name": "stuck", "replicas": 2, "wait": true, "timeout": "3s"}))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!(
+            "wait for ready replicas of deployment {}/stuck: timed out after 3s: 0/2 ready",
+            ns.name
+        )),
+        "{text}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    // The scale itself happened; only the wait failed.
+    assert_eq!(spec_replicas(&deployment(&ns, "stuck").await), 2);
+    let TaskError::Partial { output, .. } = err else { panic!("expected a partial failure") };
+    assert_eq!(output.changed, 0, "the failed unit is not counted as done");
+}

@@ -147,7 +147,7 @@ async fn run_delete(cx: &TaskCx, params: &Params) -> Result<TaskOutput, TaskErro
             .await;
         for (i, r) in waits {
             if let Err(e) = r {
-                results[i] = Err(e);
+                results[i] = Err(overall_timeout(e, timeout));
             }
         }
     }
@@ -165,6 +165,17 @@ async fn run_delete(cx: &TaskCx, params: &Params) -> Result<TaskOutput, TaskErro
         output.message.push_str(", all gone");
     }
     TaskError::collect(results, output)
+}
+
+/// Waits share one deadline, so each times out after what was left of it: report the
+/// task's whole `timeout`, which is what the user set.
+fn overall_timeout(e: OpsError, timeout: Duration) -> OpsError {
+    match e {
+        OpsError::Timeout { op, object, message, .. } => {
+            OpsError::Timeout { op, object, after: timeout, message }
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]

@@ -219,7 +219,7 @@ where
                 (Ok(info), Ok((_, item))) => {
                     item["ready"] = json!(format!("{}/{}", info.ready_replicas, info.replicas));
                 }
-                (Err(e), slot) => *slot = Err(e),
+                (Err(e), slot) => *slot = Err(overall_timeout(e, timeout)),
                 (Ok(_), Err(_)) => {}
             }
         }
@@ -602,6 +602,17 @@ impl TaskType for ScaleUpNamespace {
                 out
             })
         })
+    }
+}
+
+/// Waits share one deadline, so each times out after what was left of it: report the
+/// task's whole `timeout`, which is what the user set.
+fn overall_timeout(e: OpsError, timeout: Duration) -> OpsError {
+    match e {
+        OpsError::Timeout { op, object, message, .. } => {
+            OpsError::Timeout { op, object, after: timeout, message }
+        }
+        other => other,
     }
 }
 
