@@ -529,8 +529,7 @@ impl TaskType for ScaleDownNamespace {
         &["SCALE_DOWN"]
     }
     fn summary(&self) -> &'static str {
-        "Scale every chosen Deployment and StatefulSet of the namespaces to 0, remembering the count \
-         in the annotation pearl.dev/scaled-down-replicas"
+        "Scale the namespaces' Deployments and StatefulSets to 0, remembering each count in an annotation"
     }
     fn params(&self) -> &'static [ParamDef] {
         SCALE_DOWN_PARAMS
