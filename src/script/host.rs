@@ -181,7 +181,7 @@ pub fn progress(ops: u64) -> Option<Dynamic> {
             )));
         }
         // Reading the clock on every operation would cost more than the operation.
-        if ops % 512 == 0 {
+        if ops.is_multiple_of(512) {
             return host.stop_reason().map(Dynamic::from);
         }
         None

@@ -30,7 +30,7 @@ fn run_exec(namespace: &str, name: &str, container: &str, command: Array) -> Res
 }
 
 fn conditions(text: &str) -> Res<Vec<PodCondition>> {
-    text.split(|c| c == ',' || c == '|')
+    text.split([',', '|'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| PodCondition::parse(s).map_err(|m| runtime_error(format!("wait_pods: {m}"))))
