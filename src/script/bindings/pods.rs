@@ -223,6 +223,9 @@ pub fn register(r: &mut Registrar) {
         "Pods matching a label selector and a field selector (\"status.phase=Succeeded\", \"spec.nodeName=n1\").",
         list,
     )
+    .func("pods", &["namespace: String"], "Array", "Shorthand for list_pods(namespace), for one-liners.", |ns: &str| {
+        list(ns, "", "")
+    })
     .func("get_pod", &["namespace: String", "name: String"], "Map", "One pod, or () if it does not exist.", get)
     .func(
         "label_pod",
