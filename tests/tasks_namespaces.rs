@@ -57,7 +57,7 @@ async fn delete_with_wait_returns_when_the_namespace_is_gone() {
     let ns = TestNs::new("pearl-del").await;
     ns.create_deployment("web", 1, &[]).await.unwrap();
     let cx = task_cx(ns.client.clone(), DryRun::None, yes());
-    let out = run(&cx, json!({"names": [ns.name], "wait": true, "timeout": "90s"})).await.unwrap();
+    let out = run(&cx, json!({"names": [ns.name], "wait": true, "timeout": "180s"})).await.unwrap();
     assert_eq!((out.matched, out.changed), (1, 1), "{out:?}");
     assert_eq!(phase(&ns.client, &ns.name).await, None, "the namespace still exists after wait");
 }
@@ -72,7 +72,7 @@ async fn delete_by_selector_removes_every_match_and_nothing_else() {
     label(&b, "pearl.test/mark", &mark).await;
     let cx = task_cx(a.client.clone(), DryRun::None, yes());
     let out =
-        run(&cx, json!({"selector": format!("pearl.test/mark={mark}"), "wait": true, "timeout": "90s"}))
+        run(&cx, json!({"selector": format!("pearl.test/mark={mark}"), "wait": true, "timeout": "180s"}))
             .await
             .unwrap();
     assert_eq!(out.changed, 2, "{out:?}");
@@ -105,7 +105,7 @@ async fn protected_patterns_are_refused_unless_forced() {
         DryRun::None,
         Safety { yes: true, force: true, protect, ..Safety::default() },
     );
-    run(&forced, json!({"names": [ns.name], "wait": true, "timeout": "90s"})).await.unwrap();
+    run(&forced, json!({"names": [ns.name], "wait": true, "timeout": "180s"})).await.unwrap();
     assert_eq!(phase(&ns.client, &ns.name).await, None);
 }
 

@@ -99,7 +99,7 @@ async fn scale_up_and_down_with_wait_leaves_that_many_ready_pods() {
     ns.create_deployment("web", 1, &[]).await.unwrap();
     let cx = task_cx(&ns, DryRun::None);
 
-    let out = run("scale", &cx, json!({"name": "web", "replicas": 3, "wait": true, "timeout": "90s"}))
+    let out = run("scale", &cx, json!({"name": "web", "replicas": 3, "wait": true, "timeout": "180s"}))
         .await
         .unwrap();
     assert_eq!((out.matched, out.changed), (1, 1), "{out:?}");
@@ -109,7 +109,7 @@ async fn scale_up_and_down_with_wait_leaves_that_many_ready_pods() {
     assert_eq!(live_pods(&ns, "web").await.len(), 3);
 
     let out =
-        run("scale", &cx, json!({"deploymentName": "web", "replicas": 0, "wait": true, "timeout": "90s"}))
+        run("scale", &cx, json!({"deploymentName": "web", "replicas": 0, "wait": true, "timeout": "180s"}))
             .await
             .unwrap();
     assert_eq!(out.changed, 1);
@@ -147,7 +147,7 @@ async fn statefulsets_scale_through_the_same_task() {
     let out = run(
         "scale",
         &cx,
-        json!({"kind": "StatefulSet", "name": "db", "replicas": 2, "wait": true, "timeout": "90s"}),
+        json!({"kind": "StatefulSet", "name": "db", "replicas": 2, "wait": true, "timeout": "180s"}),
     )
     .await
     .unwrap();
@@ -166,7 +166,7 @@ async fn set_image_waits_for_the_rollout_and_skips_when_already_set() {
     let out = run(
         "CrewUpdateImageDeployments",
         &cx,
-        json!({"deploymentName": "web", "containerName": "main", "newImage": new_image, "wait": true, "timeout": "90s"}),
+        json!({"deploymentName": "web", "containerName": "main", "newImage": new_image, "wait": true, "timeout": "180s"}),
     )
     .await
     .unwrap();
@@ -223,10 +223,10 @@ async fn a_missing_deployment_is_a_clear_error() {
 async fn rollout_restart_writes_kubectls_annotation_and_rolls_a_new_replicaset() {
     let ns = TestNs::new("pearl-restart").await;
     ns.create_deployment("web", 1, &[]).await.unwrap();
-    ns.wait_pods_running("app=web", 1, TIMEOUT).await.unwrap();
+    ns.wait_pods_running("app=web", 1, std::time::Duration::from_secs(180)).await.unwrap();
     let cx = task_cx(&ns, DryRun::None);
     let out =
-        run("rollout-restart", &cx, json!({"name": "web", "wait": true, "timeout": "90s"})).await.unwrap();
+        run("rollout-restart", &cx, json!({"name": "web", "wait": true, "timeout": "180s"})).await.unwrap();
     assert_eq!(out.changed, 1);
 
     let d = deployment(&ns, "web").await;
