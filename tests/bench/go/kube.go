@@ -246,7 +246,12 @@ func waitAllRunning(ctx context.Context, cs *kubernetes.Clientset, ns string, ti
 	for {
 		l, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{FieldSelector: "status.phase!=Running", Limit: 1})
 		if err != nil {
-			return 0, fmt.Errorf("list pods not running in %s: %w", ns, err)
+			// A loaded server may time out scanning 20,000 pods: keep trying until the deadline.
+			if time.Since(t0) > timeout {
+				return 0, fmt.Errorf("list pods not running in %s: %w", ns, err)
+			}
+			time.Sleep(2 * time.Second)
+			continue
 		}
 		if len(l.Items) == 0 {
 			return time.Since(t0), nil
@@ -259,7 +264,9 @@ func waitAllRunning(ctx context.Context, cs *kubernetes.Clientset, ns string, ti
 	}
 }
 
-// requestCount sums apiserver_request_total for a verb and resource from the server's /metrics.
+// requestCount sums apiserver_request_total for a verb and resource from the server's /metrics:
+// the object itself and its /scale subresource, NOT /status (kwok's status writes to the pods
+// it runs would otherwise be counted as ours).
 func requestCount(ctx context.Context, cfg *rest.Config, verb, resource string) (int64, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -275,6 +282,9 @@ func requestCount(ctx context.Context, cfg *rest.Config, verb, resource string) 
 			continue
 		}
 		if !strings.Contains(line, `verb="`+verb+`"`) || !strings.Contains(line, `resource="`+resource+`"`) {
+			continue
+		}
+		if !strings.Contains(line, `subresource=""`) && !strings.Contains(line, `subresource="scale"`) {
 			continue
 		}
 		f := strings.Fields(line)
