@@ -476,7 +476,7 @@ func (b *bench) listCases(sizes []int) error {
 		listFile := b.writeFile("list.yaml", fmt.Sprintf("- name: list-every-pod\n  type: list-pods\n  namespace: %s\n", ns))
 		healthFile := b.writeFile("health.yaml", fmt.Sprintf(
 			"- name: health-of-every-pod\n  type: check-pod-health\n  namespace: %s\n  parameters:\n    reportOnly: true\n", ns))
-		if err := b.fixturePods(ns, n, Bound); err != nil {
+		if err := b.fixturePods(ns, n, Healthy); err != nil {
 			return err
 		}
 		for _, env := range b.envs {
@@ -525,7 +525,7 @@ func (b *bench) fixturePods(ns string, n int, kind PodSpecKind) error {
 	created := time.Since(t0)
 	b.res.Fixtures[fmt.Sprintf("%s: create %d pods", ns, n-len(have))] = created.Round(time.Millisecond).String()
 	b.logf("fixture %s: %d pods created in %s", ns, n-len(have), created.Round(time.Millisecond))
-	if kind == Bound {
+	if kind == Healthy {
 		waited, err := waitAllRunning(b.ctx, b.admin, ns, 15*time.Minute)
 		if err != nil {
 			return err

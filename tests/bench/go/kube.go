@@ -165,22 +165,28 @@ type PodSpecKind int
 const (
 	// Gated pods stay Pending with a scheduling gate: no scheduler, no kwok, no status churn.
 	Gated PodSpecKind = iota
-	// Bound pods name a kwok node: kwok makes them Running and Ready (a healthy cluster).
-	Bound
+	// Healthy pods are gated too, but their status is then written Running and Ready (as a
+	// kubelet would): a healthy namespace with no kubelet, scheduler or kwok writing to it.
+	// (Pods bound to kwok nodes looked more real, but kwok on 2 loaded cores could not keep
+	// 20,000 pods and its node leases up to date: the nodes went NotReady and the taint manager
+	// evicted every pod, which swamped the API server for the rest of the run.)
+	Healthy
 )
 
-func benchPod(name string, labels map[string]string, kind PodSpecKind, i int) *corev1.Pod {
+// healthyStatus is the status subresource patch that makes a gated pod Running and Ready.
+var healthyStatus = []byte(`{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"},` +
+	`{"type":"ContainersReady","status":"True"}],"containerStatuses":[{"name":"app","ready":true,"started":true,` +
+	`"image":"registry.example/bench:1","imageID":"","restartCount":0,` +
+	`"state":{"running":{"startedAt":"2026-01-01T00:00:00Z"}}}]}}`)
+
+func benchPod(name string, labels map[string]string) *corev1.Pod {
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
 		Spec: corev1.PodSpec{
 			Containers: []corev1.Container{{Name: "app", Image: "registry.example/bench:1"}},
 		},
 	}
-	if kind == Gated {
-		p.Spec.SchedulingGates = []corev1.PodSchedulingGate{{Name: "pearl.bench/hold"}}
-	} else {
-		p.Spec.NodeName = fmt.Sprintf("kwok-node-%d", i%2)
-	}
+	p.Spec.SchedulingGates = []corev1.PodSchedulingGate{{Name: "pearl.bench/hold"}}
 	return p
 }
 
@@ -189,10 +195,17 @@ func createPods(ctx context.Context, cs *kubernetes.Clientset, ns, prefix string
 	labels map[string]string, kind PodSpecKind) error {
 	_, err := runConcurrent(to-from, c, func(i int) error {
 		n := from + i
-		_, err := cs.CoreV1().Pods(ns).Create(ctx, benchPod(fmt.Sprintf("%s-%05d", prefix, n), labels, kind, n),
+		_, err := cs.CoreV1().Pods(ns).Create(ctx, benchPod(fmt.Sprintf("%s-%05d", prefix, n), labels),
 			metav1.CreateOptions{})
 		if err != nil && !strings.Contains(err.Error(), "already exists") {
 			return fmt.Errorf("create pod %s/%s-%05d: %w", ns, prefix, n, err)
+		}
+		if kind == Healthy {
+			_, err = cs.CoreV1().Pods(ns).Patch(ctx, fmt.Sprintf("%s-%05d", prefix, n), types.MergePatchType,
+				healthyStatus, metav1.PatchOptions{}, "status")
+			if err != nil {
+				return fmt.Errorf("make pod %s/%s-%05d Running: %w", ns, prefix, n, err)
+			}
 		}
 		return nil
 	})

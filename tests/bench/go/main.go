@@ -21,7 +21,7 @@ func podsMain(args []string) error {
 	ns := fs.String("namespace", "default", "namespace (created if missing)")
 	n := fs.Int("count", 100, "pods")
 	c := fs.Int("concurrency", 64, "creates in flight")
-	running := fs.Bool("running", false, "bind to kwok nodes and wait until Running (default: scheduling-gated, Pending)")
+	running := fs.Bool("running", false, "write their status Running and Ready (default: scheduling-gated, Pending)")
 	fs.Parse(args)
 	cs, _, err := newClient(*kc, *c, false)
 	if err != nil {
@@ -33,7 +33,7 @@ func podsMain(args []string) error {
 	}
 	kind := Gated
 	if *running {
-		kind = Bound
+		kind = Healthy
 	}
 	t0 := time.Now()
 	if err := createPods(ctx, cs, *ns, "bench", 0, *n, *c, map[string]string{"app": "bench"}, kind); err != nil {
