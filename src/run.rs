@@ -202,6 +202,21 @@ impl Runner {
                     }
                     observer.started(&task.name);
                     let targets = task.targets.clone().unwrap_or_else(|| settings.default_targets.clone());
+                    let upstream = task
+                        .depends_on
+                        .iter()
+                        .filter_map(|&d| reports[d].as_ref())
+                        .map(|r| {
+                            serde_json::json!({
+                                "name": r.name,
+                                "type": r.type_name,
+                                "status": r.status,
+                                "matched": r.matched,
+                                "changed": r.changed,
+                                "items": r.items,
+                            })
+                        })
+                        .collect();
                     let cx = TaskCx::new(
                         task.name.clone(),
                         cluster.clone(),
@@ -209,7 +224,8 @@ impl Runner {
                         task.retry.policy(&settings.retry),
                         targets,
                         safety.clone(),
-                    );
+                    )
+                    .with_upstream(upstream);
                     let names = names.clone();
                     let handle = tokio::spawn(async move { run_one(task, cx, &names).await });
                     handles.insert(i, handle.abort_handle());

@@ -425,3 +425,61 @@ async fn scripts_and_task_files_share_one_run_and_eval_prints_the_value() {
     let err = text(&out.stderr);
     assert!(err.contains("<eval>:2:"), "{err}");
 }
+
+/// A one-request HTTP server on 127.0.0.1: returns the URL and a handle yielding the body it got.
+fn one_request_server() -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let mut stream = stream;
+        stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").unwrap();
+        String::from_utf8(body).unwrap()
+    });
+    (url, handle)
+}
+
+#[tokio::test]
+async fn a_webhook_after_a_task_reports_the_objects_it_acted_on() {
+    let ns = TestNs::new("cli-hook").await;
+    ns.create_pods("p", 2, &[("app", "x")]).await.unwrap();
+    let (url, server) = one_request_server();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        &dir,
+        "t.yaml",
+        &format!(
+            "- {{name: tag, type: label-pods, parameters: {{selector: app=x, labels: {{hooked: \"yes\"}}}}}}\n- {{name: tell, type: webhook, dependsOn: tag, parameters: {{url: \"{url}\", body: {{event: labelled}}}}}}\n"
+        ),
+    );
+    run_ok(common::pearl().args(["run", "-n", &ns.name, &file]));
+    let body: Value = serde_json::from_str(&server.join().unwrap()).unwrap();
+    assert_eq!(body["task"], "tell");
+    assert_eq!(body["event"], "labelled");
+    assert_eq!(body["upstream"][0]["name"], "tag");
+    assert_eq!(body["upstream"][0]["status"], "Succeeded");
+    assert_eq!(body["upstream"][0]["changed"], 2);
+    let mut names: Vec<&str> = body["upstream"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["p-0", "p-1"], "{body}");
+}

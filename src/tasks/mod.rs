@@ -76,6 +76,9 @@ pub struct TaskCx {
     pub targets: Targets,
     pub safety: Arc<Safety>,
     counters: Arc<Counters>,
+    /// What the tasks this one depends on did (name, type, status, counts, items), in
+    /// `dependsOn` order: a webhook task reports them.
+    upstream: Arc<Vec<Value>>,
 }
 
 #[derive(Default)]
@@ -93,7 +96,27 @@ impl TaskCx {
         targets: Targets,
         safety: Arc<Safety>,
     ) -> Self {
-        Self { task: task.into(), cluster, pool, retry, targets, safety, counters: Arc::default() }
+        Self {
+            task: task.into(),
+            cluster,
+            pool,
+            retry,
+            targets,
+            safety,
+            counters: Arc::default(),
+            upstream: Arc::default(),
+        }
+    }
+
+    /// The results of the tasks this one depends on (see [`TaskCx::upstream`]).
+    pub fn with_upstream(mut self, upstream: Vec<Value>) -> Self {
+        self.upstream = Arc::new(upstream);
+        self
+    }
+
+    /// What the tasks this one depends on did, one JSON object each.
+    pub fn upstream(&self) -> &[Value] {
+        &self.upstream
     }
 
     /// Most attempts any one unit of this task needed (1 when nothing was retried).

@@ -137,7 +137,13 @@ impl TaskType for Webhook {
     }
     fn run<'a>(&'a self, cx: &'a TaskCx, params: &'a Params) -> BoxFuture<'a, Result<TaskOutput, TaskError>> {
         Box::pin(async move {
-            let body = webhook_body(&cx.task, &cx.targets, params.raw("body").and_then(Value::as_object));
+            let mut body = webhook_body(&cx.task, &cx.targets, params.raw("body").and_then(Value::as_object));
+            // The tasks it depends on, with the objects they acted on.
+            if !cx.upstream().is_empty()
+                && let Some(fields) = body.as_object_mut()
+            {
+                fields.entry("upstream").or_insert_with(|| Value::Array(cx.upstream().to_vec()));
+            }
             let request = webhook_request(params, body);
             if cx.cluster.dry_run.is_client() || cx.cluster.dry_run.is_server() {
                 return Ok(TaskOutput {
