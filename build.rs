@@ -7,16 +7,10 @@ fn main() {
         let out = Command::new("git").args(["rev-parse", "HEAD"]).output().ok()?;
         out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     });
-    let dirty = Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=no"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .is_some_and(|o| !o.stdout.is_empty());
     println!("cargo:rustc-env=PEARL_GIT_COMMIT={}", commit.as_deref().unwrap_or("unknown"));
-    println!("cargo:rustc-env=PEARL_GIT_DIRTY={dirty}");
     println!("cargo:rerun-if-env-changed=PEARL_GIT_COMMIT");
-    for path in [".git/HEAD", ".git/index", ".git/refs/heads"] {
+    // Not .git/index: it changes on every `git add`, and would rebuild the crate each time.
+    for path in [".git/HEAD", ".git/refs/heads"] {
         if std::path::Path::new(path).exists() {
             println!("cargo:rerun-if-changed={path}");
         }

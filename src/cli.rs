@@ -71,16 +71,34 @@ pub struct KubeFlags {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run task files (YAML, JSON; `-` reads stdin) and Rhai scripts (*.rhai) on one worker pool.
+    #[command(after_help = "Examples:\n  \
+        kubectl pearl run tasks.yaml\n  \
+        kubectl pearl run -n shop --workers 64 tasks.yaml cleanup.rhai --arg age=24h\n  \
+        kubectl pearl run --dry-run=server -o json tasks.yaml\n  \
+        cat tasks.json | kubectl pearl run -")]
     Run(RunArgs),
     /// Check task files and scripts without contacting the cluster; exit 2 on any problem.
+    #[command(after_help = "Examples:\n  kubectl pearl validate tasks.yaml more-tasks.json fix.rhai")]
     Validate(ValidateArgs),
     /// List the task types, or describe one type's parameters (--script: the script bindings).
+    #[command(after_help = "Examples:\n  \
+        kubectl pearl explain\n  \
+        kubectl pearl explain label-pods\n  \
+        kubectl pearl explain --script")]
     Explain(ExplainArgs),
     /// Evaluate a Rhai script given on the command line (`-` reads it from stdin) and print its value.
+    #[command(after_help = "Examples:\n  \
+        kubectl pearl eval 'list_pods(\"shop\", \"app=web\").len()'\n  \
+        kubectl pearl eval --arg ns=shop 'list_deployments(ARGS.ns).map(|d| d.name)'\n  \
+        echo 'now()' | kubectl pearl eval -")]
     Eval(EvalArgs),
     /// Print the version and the git commit it was built from.
+    #[command(after_help = "Examples:\n  kubectl pearl version\n  kubectl pearl version -o json")]
     Version(VersionArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Examples:\n  \
+        source <(kubectl pearl completions bash)\n  \
+        kubectl pearl completions zsh > \"${fpath[1]}/_kubectl-pearl\"")]
     Completions(CompletionsArgs),
 }
 

@@ -279,5 +279,12 @@ pub fn completion_script(shell: clap_complete::Shell) -> String {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "kubectl-pearl", &mut buf);
-    String::from_utf8(buf).expect("completions are UTF-8")
+    let text = String::from_utf8(buf).expect("completions are UTF-8");
+    match shell {
+        // clap_complete names bash states from the display name `kubectl pearl` in two ways
+        // (`kubectl__subcmd__pearl__subcmd__run` and `kubectl__pearl__subcmd__run`), so nothing
+        // after a subcommand completes (clap-rs/clap#6421); use one spelling.
+        clap_complete::Shell::Bash => text.replace("kubectl__subcmd__pearl", "kubectl__pearl"),
+        _ => text,
+    }
 }

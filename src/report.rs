@@ -17,6 +17,15 @@ fn current_bar() -> &'static Mutex<Option<ProgressBar>> {
     BAR.get_or_init(|| Mutex::new(None))
 }
 
+/// Run `f` with the progress bar (if one is drawn) hidden: for prompts on the terminal.
+pub fn with_bar_hidden<R>(f: impl FnOnce() -> R) -> R {
+    let bar = current_bar().lock().ok().and_then(|b| b.clone());
+    match bar {
+        Some(bar) => bar.suspend(f),
+        None => f(),
+    }
+}
+
 /// A `tracing` writer for stderr that suspends the progress bar while it writes.
 #[derive(Clone, Copy, Default)]
 pub struct StderrAboveBar;
@@ -45,14 +54,15 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for StderrAboveBar {
 pub struct Progress {
     bar: Option<ProgressBar>,
     running: Mutex<Vec<String>>,
-    ticker: Option<tokio::task::JoinHandle<()>>,
+    /// Set when the run is over: the ticker thread exits.
+    done: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Progress {
     /// A bar when `show` and stderr is a terminal, nothing otherwise.
     pub fn new(tasks: usize, pool: &Pool, show: bool) -> Arc<Self> {
         if !show || !std::io::stderr().is_terminal() {
-            return Arc::new(Self { bar: None, running: Mutex::default(), ticker: None });
+            return Arc::new(Self { bar: None, running: Mutex::default(), done: Arc::default() });
         }
         let bar = ProgressBar::new(tasks as u64);
         bar.set_style(
@@ -61,24 +71,26 @@ impl Progress {
                 .progress_chars("=> "),
         );
         *current_bar().lock().expect("bar lock") = Some(bar.clone());
-        let mut this = Self { bar: Some(bar.clone()), running: Mutex::default(), ticker: None };
-        let pool = pool.clone();
-        this.ticker = Some(tokio::spawn(async move {
-            loop {
+        let done: Arc<std::sync::atomic::AtomicBool> = Arc::default();
+        // A plain thread, not a runtime task: while a prompt holds the bar suspended, the
+        // ticker may block on it, and must not block a runtime worker with it.
+        let (pool, stop) = (pool.clone(), done.clone());
+        let ticker_bar = bar.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let s = pool.stats();
-                bar.set_message(format!("{} requests, {} retries", s.units_done, s.retries));
-                bar.tick();
-                tokio::time::sleep(Duration::from_millis(120)).await;
+                ticker_bar.set_message(format!("{} requests, {} retries", s.units_done, s.retries));
+                ticker_bar.tick();
+                std::thread::sleep(Duration::from_millis(120));
             }
-        }));
+        });
+        let this = Self { bar: Some(bar), running: Mutex::default(), done };
         Arc::new(this)
     }
 
     /// Remove the bar before the report is printed.
     pub fn finish(&self) {
-        if let Some(t) = &self.ticker {
-            t.abort();
-        }
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

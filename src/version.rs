@@ -4,8 +4,6 @@
 pub const SHORT: &str = env!("CARGO_PKG_VERSION");
 /// The git commit the binary was built from (`unknown` outside a git checkout).
 pub const COMMIT: &str = env!("PEARL_GIT_COMMIT");
-/// Whether tracked files had uncommitted changes at build time.
-pub const DIRTY: &str = env!("PEARL_GIT_DIRTY");
 
 /// What `kubectl pearl version -o json` prints.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -13,7 +11,6 @@ pub const DIRTY: &str = env!("PEARL_GIT_DIRTY");
 pub struct Info {
     pub version: String,
     pub git_commit: String,
-    pub git_tree_state: &'static str,
     pub target: String,
 }
 
@@ -21,7 +18,6 @@ pub fn info() -> Info {
     Info {
         version: format!("v{SHORT}"),
         git_commit: COMMIT.to_string(),
-        git_tree_state: if DIRTY == "true" { "dirty" } else { "clean" },
         target: format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
     }
 }
@@ -30,6 +26,5 @@ pub fn info() -> Info {
 pub fn line() -> String {
     let i = info();
     let short: String = i.git_commit.chars().take(12).collect();
-    let dirty = if i.git_tree_state == "dirty" { ", dirty" } else { "" };
-    format!("kubectl-pearl {} (commit {short}{dirty}, {})", i.version, i.target)
+    format!("kubectl-pearl {} (commit {short}, {})", i.version, i.target)
 }

@@ -155,7 +155,10 @@ pub async fn confirm(safety: &Safety, action: &str) -> Result<(), OpsError> {
     let _turn = PROMPT.lock().await;
     let prompt = format!("{action}?");
     let answer = tokio::task::spawn_blocking(move || {
-        dialoguer::Confirm::new().with_prompt(prompt).default(false).interact()
+        // The progress bar would redraw over the question: hide it while asking.
+        crate::report::with_bar_hidden(|| {
+            dialoguer::Confirm::new().with_prompt(prompt).default(false).interact()
+        })
     })
     .await
     .map_err(|e| refuse(format!("the prompt failed: {e}")))?;
