@@ -358,11 +358,9 @@ async fn ctrl_c_stops_the_run_reports_it_and_exits_130() {
 async fn kubectl_finds_the_plugin_on_path() {
     let dir = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(common::pearl_bin(), dir.path().join("kubectl-pearl")).unwrap();
-    let path = std::env::join_paths(
-        std::iter::once(dir.path().to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
-    )
-    .unwrap();
+    // Only this directory on PATH: another kubectl-pearl installed on the machine would shadow
+    // it (and `kubectl plugin list` exits 1 on such warnings).
+    let path = dir.path().to_path_buf();
     // kubectl allows no flag before a plugin's name: the kubeconfig comes from the environment.
     let kubectl = || {
         let mut c = Command::new(common::kubectl_bin());
