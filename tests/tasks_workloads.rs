@@ -392,7 +392,7 @@ async fn scaling_many_deployments_sends_only_what_differs() {
         assert_eq!(spec_replicas(&d), 1, "{name}");
         let idx: usize = name[1..].parse().unwrap();
         // Odd ones were created at 1: pearl must not have written to them.
-        assert_eq!(touched_by_pearl(&d), idx % 2 == 0, "{name}");
+        assert_eq!(touched_by_pearl(&d), idx.is_multiple_of(2), "{name}");
     }
 }
 
