@@ -53,7 +53,6 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for StderrAboveBar {
 /// The live view of a run: a bar over the tasks, with requests and retries so far.
 pub struct Progress {
     bar: Option<ProgressBar>,
-    running: Mutex<Vec<String>>,
     /// Set when the run is over: the ticker thread exits.
     done: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -62,7 +61,7 @@ impl Progress {
     /// A bar when `show` and stderr is a terminal, nothing otherwise.
     pub fn new(tasks: usize, pool: &Pool, show: bool) -> Arc<Self> {
         if !show || !std::io::stderr().is_terminal() {
-            return Arc::new(Self { bar: None, running: Mutex::default(), done: Arc::default() });
+            return Arc::new(Self { bar: None, done: Arc::default() });
         }
         let bar = ProgressBar::new(tasks as u64);
         bar.set_style(
@@ -84,7 +83,7 @@ impl Progress {
                 std::thread::sleep(Duration::from_millis(120));
             }
         });
-        let this = Self { bar: Some(bar), running: Mutex::default(), done };
+        let this = Self { bar: Some(bar), done };
         Arc::new(this)
     }
 
@@ -106,16 +105,7 @@ impl Progress {
 }
 
 impl Observer for Progress {
-    fn started(&self, task: &str) {
-        if let Ok(mut r) = self.running.lock() {
-            r.push(task.to_string());
-        }
-    }
-
     fn finished(&self, report: &TaskReport) {
-        if let Ok(mut r) = self.running.lock() {
-            r.retain(|t| t != &report.name);
-        }
         if let Some(bar) = &self.bar {
             bar.inc(1);
             if report.status != Status::Succeeded {

@@ -160,6 +160,8 @@ impl Runner {
         let mut pending: Vec<Option<PlannedTask>> = plan.tasks.into_iter().map(Some).collect();
         let mut running = FuturesUnordered::new();
         let mut handles: HashMap<usize, tokio::task::AbortHandle> = HashMap::new();
+        // A report for each running task, used only if it is aborted or panics.
+        let mut skeletons: HashMap<usize, TaskReport> = HashMap::new();
         let abort = self.pool.abort_token();
 
         loop {
@@ -201,6 +203,7 @@ impl Runner {
                         continue;
                     }
                     observer.started(&task.name);
+                    skeletons.insert(i, unstarted(&task, &names, Status::Cancelled, String::new(), settings));
                     let targets = task.targets.clone().unwrap_or_else(|| settings.default_targets.clone());
                     let upstream = task
                         .depends_on
@@ -245,6 +248,7 @@ impl Runner {
                 }
             };
             handles.remove(&i);
+            let skeleton = skeletons.remove(&i);
             let report = match joined {
                 Ok(mut report) => {
                     if report.status == Status::Failed && self.interrupted() && report.error_is_cancel() {
@@ -253,22 +257,8 @@ impl Runner {
                     report
                 }
                 Err(join) => {
-                    let mut report = reports[i].take().unwrap_or_else(|| TaskReport {
-                        name: names[i].clone(),
-                        type_name: String::new(),
-                        status: Status::Cancelled,
-                        attempts: 0,
-                        requests: 0,
-                        matched: 0,
-                        changed: 0,
-                        duration_seconds: 0.0,
-                        message: String::new(),
-                        error: None,
-                        namespaces: settings.default_targets.clone(),
-                        file: String::new(),
-                        depends_on: Vec::new(),
-                        items: Vec::new(),
-                    });
+                    // The task never returned its report: start from what is known of it.
+                    let mut report = skeleton.expect("a started task has a skeleton");
                     if join.is_panic() {
                         report.status = Status::Failed;
                         report.error = Some(format!("the task panicked: {join}"));
