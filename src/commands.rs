@@ -250,7 +250,7 @@ async fn eval(kube: &KubeFlags, args: EvalArgs) -> Result<u8> {
         eprintln!("error: {}", task.error.as_deref().unwrap_or(task.message.as_str()));
         return Ok(report.exit_code().max(EXIT_FAILED));
     }
-    let value = task.items.first().cloned().unwrap_or(serde_json::Value::Null);
+    let value = task.items.get(0).unwrap_or(serde_json::Value::Null);
     match args.output {
         EvalOutput::Json => println!("{}", serde_json::to_string_pretty(&value)?),
         EvalOutput::Yaml => print!("{}", serde_saphyr::to_string(&value)?),

@@ -134,13 +134,17 @@ fn headline(t: &TaskReport) -> String {
 
 /// Print the report in the chosen format to stdout.
 pub fn print(report: &RunReport, output: Output) -> anyhow::Result<()> {
-    let text = match output {
-        Output::Json => serde_json::to_string_pretty(report)? + "\n",
-        Output::Yaml => serde_saphyr::to_string(report)?,
-        Output::Table => table(report),
-    };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    // JSON and YAML are written as they are produced: a report of 20,000 items is never held
+    // as one string.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match output {
+        Output::Json => {
+            serde_json::to_writer_pretty(&mut out, report)?;
+            out.write_all(b"\n")?;
+        }
+        Output::Yaml => serde_saphyr::to_io_writer(&mut out, report)?,
+        Output::Table => out.write_all(table(report).as_bytes())?,
+    }
     out.flush()?;
     Ok(())
 }
@@ -259,7 +263,7 @@ pub fn summary(report: &RunReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tasks::Targets;
+    use crate::tasks::{Items, Targets};
 
     fn task(name: &str, status: Status, error: Option<&str>) -> TaskReport {
         TaskReport {
@@ -276,7 +280,7 @@ mod tests {
             namespaces: Targets::Namespaces(vec!["shop".into()]),
             file: "t.yaml:1:3".into(),
             depends_on: vec![],
-            items: vec![],
+            items: Items::new(),
         }
     }
 

@@ -12,12 +12,11 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use serde_json::Value;
 
 use crate::ops::{Cluster, DryRun, OpsError};
 use crate::pool::{Pool, PoolConfig, RetryPolicy, StatsSnapshot};
 use crate::spec::{Plan, PlannedTask};
-use crate::tasks::{Safety, Targets, TaskCx, TaskError, TaskOutput};
+use crate::tasks::{Items, Safety, Targets, TaskCx, TaskError, TaskOutput};
 
 /// Run-wide settings from the command line.
 #[derive(Debug, Clone)]
@@ -77,7 +76,7 @@ pub struct TaskReport {
     pub file: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
-    pub items: Vec<Value>,
+    pub items: Items,
 }
 
 /// The result of a whole run.
@@ -311,7 +310,7 @@ fn unstarted(
         namespaces: task.targets.clone().unwrap_or_else(|| settings.default_targets.clone()),
         file: format!("{}:{}", task.file, task.pos),
         depends_on: task.depends_on.iter().map(|&d| names[d].clone()).collect(),
-        items: Vec::new(),
+        items: Items::new(),
     }
 }
 

@@ -44,7 +44,7 @@ async fn script_labels_2000_pods_like_the_label_task() {
     let src = "let r = label_pods(list_pods(ARGS.ns, \"app=perf\"), #{by2: \"script\"}); r.changed";
     let script = run("script", &ns.name, json!({"source": src, "args": {"ns": ns.name}})).await;
     let script_time = t0.elapsed();
-    assert_eq!(script.items, vec![json!(PODS)]);
+    assert_eq!(script.items.to_vec(), vec![json!(PODS)]);
 
     let ratio = script_time.as_secs_f64() / task_time.as_secs_f64();
     eprintln!(

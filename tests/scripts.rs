@@ -50,7 +50,7 @@ async fn run_task(cx: &TaskCx, params: Value) -> Result<TaskOutput, TaskError> {
 async fn eval_in(cx: &TaskCx, src: &str, args: &[(&str, &str)]) -> Result<Value, String> {
     let args: BTreeMap<&str, &str> = args.iter().copied().collect();
     match run_task(cx, json!({"source": src, "origin": "t.rhai", "args": args})).await {
-        Ok(out) => Ok(out.items.into_iter().next().unwrap_or(Value::Null)),
+        Ok(out) => Ok(out.items.values().next().unwrap_or(Value::Null)),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -68,7 +68,7 @@ async fn run_example(name: &str, args: &[(&str, &str)]) -> Value {
     let out = run_task(&cx().await, json!({"file": example(name), "args": args}))
         .await
         .unwrap_or_else(|e| panic!("{name} failed:\n{e}"));
-    out.items.into_iter().next().unwrap_or(Value::Null)
+    out.items.values().next().unwrap_or(Value::Null)
 }
 
 async fn labels_of(ns: &TestNs, pod: &str) -> BTreeMap<String, String> {
@@ -347,6 +347,44 @@ async fn pod_bindings_list_get_label_annotate_delete() {
     let e =
         eval_in(&c, "\nlabel_pod(ARGS.ns, \"ghost\", #{a: \"b\"})", &[("ns", &ns.name)]).await.unwrap_err();
     assert!(e.starts_with(&format!("t.rhai:2:1: label pod {}/ghost: not found", ns.name)), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pod_metadata_listing_feeds_the_bulk_helpers() {
+    let ns = TestNs::new("script-meta").await;
+    ns.create_pods("m", 4, &[("app", "m")]).await.unwrap();
+    ns.create_pods("other", 2, &[("app", "other")]).await.unwrap();
+    let v = eval(
+        r#"
+        let m = list_pod_meta(ARGS.ns, "app=m");
+        #{
+            count: m.len(),
+            all: list_pod_meta(ARGS.ns).len(),
+            named: list_pod_meta(ARGS.ns, "", "metadata.name=m-1").map(|p| p.name),
+            keys: m[0].keys(),
+            app: m[0].labels.app,
+            has_version: m[0].resourceVersion != "" && m[0].uid != "",
+            first: label_pods(m, #{meta: "yes"}),
+            again: label_pods(list_pod_meta(ARGS.ns, "app=m"), #{meta: "yes"}),
+        }
+        "#,
+        &[("ns", &ns.name)],
+    )
+    .await;
+    assert_eq!(v["count"], 4);
+    assert_eq!(v["all"], 6);
+    assert_eq!(v["named"], json!(["m-1"]));
+    assert_eq!(v["keys"], json!(["annotations", "labels", "name", "namespace", "resourceVersion", "uid"]));
+    assert_eq!(v["app"], "m");
+    assert_eq!(v["has_version"], true);
+    assert_eq!((v["first"]["changed"].clone(), v["first"]["matched"].clone()), (json!(4), json!(4)));
+    assert_eq!((v["again"]["changed"].clone(), v["again"]["unchanged"].clone()), (json!(0), json!(4)));
+    for i in 0..4 {
+        assert_eq!(labels_of(&ns, &format!("m-{i}")).await.get("meta").map(String::as_str), Some("yes"));
+    }
+    for i in 0..2 {
+        assert_eq!(labels_of(&ns, &format!("other-{i}")).await.get("meta"), None);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -150,7 +150,7 @@ async fn label_pods_labels_exactly_the_selected_pods_and_a_rerun_sends_nothing()
     let rerun =
         run("label-pods", &cx, json!({"selector": "app=sel", "labels": {"env": "prod"}})).await.unwrap();
     assert_eq!((rerun.matched, rerun.changed), (520, 0), "{}", rerun.message);
-    assert!(rerun.items.iter().all(|i| i["outcome"] == "unchanged"), "a re-run patched a pod");
+    assert!(rerun.items.values().all(|i| i["outcome"] == "unchanged"), "a re-run patched a pod");
     let again = pod_state(&ns).await;
     let moved: Vec<&String> = again.keys().filter(|n| again[*n].0 != after[*n].0).collect();
     if !moved.is_empty() {
@@ -172,10 +172,10 @@ async fn list_pods_reads_every_page_honours_limit_and_several_namespaces() {
     let cx = cx_in(a.client.clone(), &[&a.name, &b.name], DryRun::None, 8);
     let out = run("GetPods", &cx, json!({"labelSelector": "app=web"})).await.unwrap();
     assert_eq!(out.matched, 512, "pods of both namespaces, over two pages: {}", out.message);
-    assert!(out.items.iter().all(|i| i["labels"]["app"] == "web"));
-    assert_eq!(out.items.iter().filter(|i| i["namespace"] == json!(b.name)).count(), 2);
+    assert!(out.items.values().all(|i| i["labels"]["app"] == "web"));
+    assert_eq!(out.items.values().filter(|i| i["namespace"] == json!(b.name)).count(), 2);
     assert_eq!(out.message, "512 pods (2 ready)");
-    let one = out.items.iter().find(|i| i["namespace"] == json!(b.name)).unwrap();
+    let one = out.items.values().find(|i| i["namespace"] == json!(b.name)).unwrap();
     assert_eq!(one["phase"], "Running");
     assert_eq!(one["ready"], true);
     assert_eq!(one["images"], json!([TEST_IMAGE]));
@@ -187,7 +187,7 @@ async fn list_pods_reads_every_page_honours_limit_and_several_namespaces() {
         run("list-pods", &cx_in(a.client.clone(), &[&a.name], DryRun::None, 8), json!({"name": "db-1"}))
             .await
             .unwrap();
-    assert_eq!(named.items.iter().map(|i| i["name"].clone()).collect::<Vec<_>>(), vec![json!("db-1")]);
+    assert_eq!(named.items.values().map(|i| i["name"].clone()).collect::<Vec<_>>(), vec![json!("db-1")]);
 }
 
 #[tokio::test]
@@ -308,9 +308,9 @@ async fn dry_run_server_and_client_change_nothing() {
         assert_eq!(out.changed, 4, "{mode:?}: {}", out.message);
         assert!(out.message.starts_with("(dry run) labelled 4 of 4"), "{}", out.message);
         assert!(
-            out.items.iter().all(|i| i["outcome"] == "wouldChange" && i["labels"]["env"] == "prod"),
+            out.items.values().all(|i| i["outcome"] == "wouldChange" && i["labels"]["env"] == "prod"),
             "{:?}",
-            out.items
+            out.items.to_vec()
         );
         let out = run("delete-pods", &cx(&ns, mode), json!({"selector": "app=d"})).await.unwrap();
         assert_eq!(out.changed, 4);
@@ -359,7 +359,7 @@ async fn health_check_reports_crashloop_imagepull_and_failed_pods_with_reasons()
     assert!(message.starts_with("3 of 4 pods unhealthy: "), "{message}");
     let reasons = |name: &str| -> String {
         let item =
-            output.items.iter().find(|i| i["name"] == name).unwrap_or_else(|| panic!("{name} missing"));
+            output.items.values().find(|i| i["name"] == name).unwrap_or_else(|| panic!("{name} missing"));
         item["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect::<Vec<_>>().join("; ")
     };
     assert_eq!(reasons("ok"), "");
@@ -416,7 +416,7 @@ async fn wait_pods_succeeded_and_fail_fast_on_failed() {
     let out = run("wait-pods", &cx, json!({"name": "bad", "for": ["Succeeded", "Failed"], "timeout": "30s"}))
         .await
         .unwrap();
-    assert_eq!(out.items[0]["condition"], "Failed");
+    assert_eq!(out.items.to_vec()[0]["condition"], "Failed");
 }
 
 #[tokio::test]

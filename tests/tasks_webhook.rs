@@ -139,7 +139,7 @@ async fn a_503_is_retried_and_the_body_arrives_field_by_field() {
         .await
         .unwrap();
     assert!(out.message.ends_with(": 200 after 3 attempts"), "{}", out.message);
-    assert_eq!(out.items[0]["attempts"], json!(3));
+    assert_eq!(out.items.to_vec()[0]["attempts"], json!(3));
     let requests = server.requests();
     assert_eq!(requests.len(), 3, "two 503s and the 200");
     for r in &requests {
@@ -284,7 +284,7 @@ async fn dry_runs_send_nothing() {
         let cx = task_cx(dry, 3);
         let out = run(&cx, json!({"url": server.url, "body": {"event": "x"}})).await.unwrap();
         assert!(out.message.starts_with("(dry run) would POST"), "{}", out.message);
-        assert_eq!(out.items[0]["body"]["event"], json!("x"));
+        assert_eq!(out.items.to_vec()[0]["body"]["event"], json!("x"));
     }
     assert!(server.requests().is_empty());
 }

@@ -171,7 +171,7 @@ async fn set_image_waits_for_the_rollout_and_skips_when_already_set() {
     .await
     .unwrap();
     assert_eq!(out.changed, 1, "{out:?}");
-    assert_eq!(out.items[0]["previous"], json!(TEST_IMAGE));
+    assert_eq!(out.items.to_vec()[0]["previous"], json!(TEST_IMAGE));
     let d = deployment(&ns, "web").await;
     assert_eq!(image(&d), new_image);
     let st = d.status.clone().unwrap();

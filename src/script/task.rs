@@ -6,7 +6,9 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use super::{DEFAULT_TIMEOUT, Limits, ScriptError, compile, engine};
-use crate::tasks::{MAX_OBJECTS, ParamDef, ParamKind, Params, TaskCx, TaskError, TaskOutput, TaskType};
+use crate::tasks::{
+    Items, MAX_OBJECTS, ParamDef, ParamKind, Params, TaskCx, TaskError, TaskOutput, TaskType,
+};
 
 /// The `script` task type.
 pub struct ScriptTask;
@@ -122,7 +124,7 @@ impl TaskType for ScriptTask {
                     matched: r.matched,
                     changed: r.changed,
                     message: summary(&r.value, r.changed),
-                    items: if r.value.is_null() { vec![] } else { vec![r.value] },
+                    items: if r.value.is_null() { Items::new() } else { vec![r.value].into() },
                 }),
                 Err(f) => Err(TaskError::Check {
                     message: f.error.to_string(),
@@ -130,7 +132,7 @@ impl TaskType for ScriptTask {
                         matched: f.matched,
                         changed: f.changed,
                         message: f.error.headline(),
-                        items: vec![],
+                        items: Items::new(),
                     },
                 }),
             }

@@ -3,6 +3,7 @@
 //! pool. The [`registry`] maps a file's `type:` (or a seed alias) to the implementation, and
 //! `kubectl pearl explain` is generated from it.
 
+pub mod items;
 pub mod namespaces;
 pub mod params;
 pub mod pods;
@@ -19,6 +20,7 @@ use serde_json::Value;
 use crate::ops::{Cluster, OpsError};
 use crate::pool::{Pool, RetryPolicy, UnitError};
 
+pub use items::Items;
 pub use params::{ParamDef, ParamKind, ParamProblem, Params};
 pub use registry::{Registry, registry};
 
@@ -185,8 +187,8 @@ pub struct TaskOutput {
     pub changed: usize,
     /// One line for the report table's MESSAGE column.
     pub message: String,
-    /// The objects acted on or found, as JSON (name, namespace and what matters for the type).
-    pub items: Vec<Value>,
+    /// The objects acted on or found (name, namespace and what matters for the type).
+    pub items: Items,
 }
 
 /// Why a task failed.

@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::check_blast_radius;
-use super::{MAX_OBJECTS, ParamDef, ParamKind, Params, TaskCx, TaskError, TaskOutput, TaskType};
+use super::{Items, MAX_OBJECTS, ParamDef, ParamKind, Params, TaskCx, TaskError, TaskOutput, TaskType};
 use crate::ops::pods::{
     self, DeleteOutcome, HealthRules, MetaChange, MetaField, MetaOutcome, PodInfo, PodMeta, PodSelector,
 };
@@ -313,22 +313,27 @@ impl TaskType for ListPods {
         Box::pin(async move {
             let selector = selector_of(params);
             let scopes = cx.targets.scopes();
-            let items = cx
+            let (items, ready) = cx
                 .unit(|_| {
                     let (selector, scopes) = (&selector, &scopes);
                     async move {
-                        let mut items = Vec::new();
+                        // Pages are summarised as they arrive and dropped; only the summaries
+                        // (as compact JSON) are kept.
+                        let (mut items, mut ready) = (Items::new(), 0);
                         let now = jiff::Timestamp::now();
                         pods::for_each_pod_page(&cx.cluster, scopes, selector, |page| {
-                            items.extend(page.iter().map(|p| PodInfo::from_pod_at(p, now).to_json()));
+                            for p in &page {
+                                let info = PodInfo::from_pod_at(p, now);
+                                ready += usize::from(info.ready);
+                                items.push(&info);
+                            }
                             Ok(())
                         })
                         .await?;
-                        Ok(items)
+                        Ok((items, ready))
                     }
                 })
                 .await?;
-            let ready = items.iter().filter(|i| i["ready"] == json!(true)).count();
             let message = format!("{} {} ({ready} ready)", items.len(), plural(items.len()));
             Ok(TaskOutput { matched: items.len(), changed: 0, message, items })
         })
@@ -344,7 +349,7 @@ pub struct CheckPodHealth;
 struct HealthTally {
     total: usize,
     unhealthy: usize,
-    items: Vec<Value>,
+    items: Items,
     examples: Vec<String>,
 }
 

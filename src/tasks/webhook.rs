@@ -148,7 +148,7 @@ impl TaskType for Webhook {
             if cx.cluster.dry_run.is_client() || cx.cluster.dry_run.is_server() {
                 return Ok(TaskOutput {
                     message: format!("(dry run) would POST to {}", request.url),
-                    items: vec![json!({"url": request.url, "body": request.body, "sent": false})],
+                    items: vec![json!({"url": request.url, "body": request.body, "sent": false})].into(),
                     ..TaskOutput::default()
                 });
             }
@@ -164,7 +164,8 @@ impl TaskType for Webhook {
                 message,
                 items: vec![
                     json!({"url": request.url, "status": response.status, "attempts": attempts, "sent": true}),
-                ],
+                ]
+                .into(),
             })
         })
     }

@@ -1,5 +1,5 @@
-//! Pods: list/get (as PodInfo maps plus `uid` and `resourceVersion`), label/annotate one pod or
-//! a whole array on the pool, delete.
+//! Pods: list/get (as PodInfo maps plus `uid` and `resourceVersion`), metadata-only listing,
+//! label/annotate one pod or a whole array on the pool, delete.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,6 +37,37 @@ fn list(namespace: &str, labels: &str, fields: &str) -> Res<Array> {
     let pods = h.block(h.cx.unit(|_| ops::list_pods(&h.cx.cluster, &scopes, &selector)))?;
     h.add_matched(pods.len());
     pods.iter().map(pod_map).collect()
+}
+
+/// A pod's metadata as scripts see it: `namespace`, `name`, `uid`, `resourceVersion`, `labels`,
+/// `annotations`; what the bulk label/annotate/delete helpers read.
+fn meta_map(m: PodMeta) -> Dynamic {
+    let text_map = |m: BTreeMap<String, String>| -> Map {
+        m.into_iter().map(|(k, v)| (k.into(), Dynamic::from(v))).collect()
+    };
+    let mut map = Map::new();
+    map.insert("namespace".into(), Dynamic::from(m.namespace));
+    map.insert("name".into(), Dynamic::from(m.name));
+    map.insert("uid".into(), Dynamic::from(m.uid));
+    map.insert("resourceVersion".into(), Dynamic::from(m.resource_version));
+    map.insert("labels".into(), Dynamic::from_map(text_map(m.labels)));
+    map.insert("annotations".into(), Dynamic::from_map(text_map(m.annotations)));
+    Dynamic::from_map(map)
+}
+
+/// Metadata-only listing: the API server sends only each pod's metadata, a fraction of the
+/// bytes of whole pods, and the script gets small maps.
+fn list_meta(namespace: &str, labels: &str, fields: &str) -> Res<Array> {
+    let h = host::current()?;
+    let selector = PodSelector {
+        label_selector: (!labels.is_empty()).then(|| labels.to_string()),
+        field_selector: (!fields.is_empty()).then(|| fields.to_string()),
+        ..PodSelector::default()
+    };
+    let scopes = [scope(namespace)];
+    let metas = h.block(h.cx.unit(|_| ops::list_pod_meta(&h.cx.cluster, &scopes, &selector)))?;
+    h.add_matched(metas.len());
+    Ok(metas.into_iter().map(meta_map).collect())
 }
 
 fn get(namespace: &str, name: &str) -> Res<Dynamic> {
@@ -222,6 +253,27 @@ pub fn register(r: &mut Registrar) {
         "Array",
         "Pods matching a label selector and a field selector (\"status.phase=Succeeded\", \"spec.nodeName=n1\").",
         list,
+    )
+    .func(
+        "list_pod_meta",
+        &["namespace: String"],
+        "Array",
+        "Pods' metadata only (namespace, name, uid, resourceVersion, labels, annotations): much less to fetch than list_pods, and all that label_pods, annotate_pods and delete_pods need.",
+        |ns: &str| list_meta(ns, "", ""),
+    )
+    .func(
+        "list_pod_meta",
+        &["namespace: String", "selector: String"],
+        "Array",
+        "Metadata of the pods matching a label selector.",
+        |ns: &str, sel: &str| list_meta(ns, sel, ""),
+    )
+    .func(
+        "list_pod_meta",
+        &["namespace: String", "selector: String", "fields: String"],
+        "Array",
+        "Metadata of the pods matching a label selector and a field selector.",
+        list_meta,
     )
     .func("pods", &["namespace: String"], "Array", "Shorthand for list_pods(namespace), for one-liners.", |ns: &str| {
         list(ns, "", "")

@@ -218,8 +218,9 @@ func (b *bench) labelTaskFile(ns, value string) string {
 `, ns, value))
 }
 
-const labelScript = `// label every pod of ARGS.ns with bench/run=ARGS.value (one PATCH per pod that needs it)
-let pods = list_pods(ARGS.ns, "app=bench");
+const labelScript = `// label every pod of ARGS.ns with bench/run=ARGS.value (one PATCH per pod that needs it);
+// list_pod_meta fetches metadata only, which is all label_pods needs
+let pods = list_pod_meta(ARGS.ns, "app=bench");
 label_pods(pods, #{"bench/run": ARGS.value})
 `
 
