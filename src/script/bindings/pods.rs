@@ -26,13 +26,18 @@ pub fn pod_map(p: &Pod) -> Res<Dynamic> {
     Ok(d)
 }
 
-fn list(namespace: &str, labels: &str, fields: &str) -> Res<Array> {
-    let h = host::current()?;
-    let selector = PodSelector {
+/// The selector of the list bindings ("" = no selector).
+fn selector_of(labels: &str, fields: &str) -> PodSelector {
+    PodSelector {
         label_selector: (!labels.is_empty()).then(|| labels.to_string()),
         field_selector: (!fields.is_empty()).then(|| fields.to_string()),
         ..PodSelector::default()
-    };
+    }
+}
+
+fn list(namespace: &str, labels: &str, fields: &str) -> Res<Array> {
+    let h = host::current()?;
+    let selector = selector_of(labels, fields);
     let scopes = [scope(namespace)];
     let pods = h.block(h.cx.unit(|_| ops::list_pods(&h.cx.cluster, &scopes, &selector)))?;
     h.add_matched(pods.len());
@@ -59,11 +64,7 @@ fn meta_map(m: PodMeta) -> Dynamic {
 /// bytes of whole pods, and the script gets small maps.
 fn list_meta(namespace: &str, labels: &str, fields: &str) -> Res<Array> {
     let h = host::current()?;
-    let selector = PodSelector {
-        label_selector: (!labels.is_empty()).then(|| labels.to_string()),
-        field_selector: (!fields.is_empty()).then(|| fields.to_string()),
-        ..PodSelector::default()
-    };
+    let selector = selector_of(labels, fields);
     let scopes = [scope(namespace)];
     let metas = h.block(h.cx.unit(|_| ops::list_pod_meta(&h.cx.cluster, &scopes, &selector)))?;
     h.add_matched(metas.len());
