@@ -598,11 +598,6 @@ impl PodInfo {
     pub fn from_pod(p: &Pod) -> Self {
         Self::from_pod_at(p, jiff::Timestamp::now())
     }
-
-    /// As a JSON object (task items, Rhai maps).
-    pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).expect("PodInfo serializes")
-    }
 }
 
 // ----------------------------------------------------------------------------- health
